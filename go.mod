@@ -1,0 +1,3 @@
+module github.com/directlvm/docker
+
+go 1.24
