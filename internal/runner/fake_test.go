@@ -14,9 +14,11 @@ type recorder struct {
 	cleanups []func()
 }
 
-func (r *recorder) Helper()                      {}
-func (r *recorder) Errorf(f string, args ...any) { r.errors = append(r.errors, fmt.Sprintf(f, args...)) }
-func (r *recorder) Cleanup(fn func())            { r.cleanups = append(r.cleanups, fn) }
+func (r *recorder) Helper() {}
+func (r *recorder) Errorf(f string, args ...any) {
+	r.errors = append(r.errors, fmt.Sprintf(f, args...))
+}
+func (r *recorder) Cleanup(fn func()) { r.cleanups = append(r.cleanups, fn) }
 func (r *recorder) finish() {
 	for i := len(r.cleanups) - 1; i >= 0; i-- {
 		r.cleanups[i]()

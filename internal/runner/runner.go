@@ -14,10 +14,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -39,6 +41,10 @@ type Cmd struct {
 	// Timeout, when positive, bounds this command in addition to the
 	// context's own deadline.
 	Timeout time.Duration
+	// Stdout and Stderr, when set, receive the command's output as it is
+	// printed instead of Result keeping it (for long commands whose output a
+	// person watches, such as a test suite).
+	Stdout, Stderr io.Writer
 }
 
 // Command is a shorthand for Cmd{Argv: argv}.
@@ -126,6 +132,14 @@ func (e *Exec) Run(ctx context.Context, cmd Cmd) (Result, error) {
 	c.Env = commandEnv(os.Environ(), e.cfg.Env)
 	var stdout, stderr bytes.Buffer
 	c.Stdout, c.Stderr = &stdout, &stderr
+	if cmd.Stdout != nil {
+		c.Stdout = cmd.Stdout
+	}
+	if cmd.Stderr != nil {
+		c.Stderr = cmd.Stderr
+	}
+	// On cancellation ask politely first, then kill after WaitDelay.
+	c.Cancel = func() error { return c.Process.Signal(syscall.SIGTERM) }
 	if cmd.Stdin != nil {
 		c.Stdin = bytes.NewReader(cmd.Stdin)
 	}
