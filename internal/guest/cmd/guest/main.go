@@ -1,0 +1,174 @@
+// Command guest builds, boots and stops the throwaway QEMU guest that the
+// collection's integration tests, molecule scenarios and demo run on.
+// The logic lives in package guest; this file only parses flags.
+//
+//	guest image                              build (or find) the cached image, print its directory
+//	guest up --state DIR [--disk SERIAL:SIZE]...  boot a guest, wait until ready, print state JSON
+//	guest down --state DIR                   stop it (poweroff, then quit, then kill)
+//	guest ssh --state DIR -- COMMAND...      run a command in it
+//	guest test [--disks N] [--disk-size SIZE] [PACKAGES]  run Go guest tests in one guest
+//	guest session -- COMMAND...              run COMMAND; stop every guest it left running
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/directlvm/docker/internal/guest"
+	"github.com/directlvm/docker/internal/runner"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	code, err := run(ctx, os.Args[1:])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "guest: %v\n", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "guest: "+format+"\n", args...)
+}
+
+const usage = "usage: guest image | up --state DIR [--disk SERIAL:SIZE]... | down --state DIR | ssh --state DIR -- CMD... | test [flags] [PACKAGES] | session -- CMD..."
+
+func run(ctx context.Context, args []string) (int, error) {
+	if len(args) == 0 {
+		return 2, fmt.Errorf(usage)
+	}
+	r := runner.New(runner.Config{DefaultTimeout: 10 * time.Minute})
+	fs := flag.NewFlagSet("guest "+args[0], flag.ContinueOnError)
+	state := fs.String("state", "", "state directory of the guest")
+	var disks diskFlags
+	fs.Var(&disks, "disk", "blank data disk SERIAL:SIZE (repeatable), e.g. data0:4G")
+	ndisks := fs.Int("disks", 20, "test: number of blank data disks")
+	diskSize := fs.String("disk-size", "8G", "test: size of each blank data disk")
+	timeout := fs.Duration("timeout", 30*time.Minute, "test: time limit for the guest test binaries")
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2, err
+	}
+	rest := fs.Args()
+
+	switch args[0] {
+	case "image":
+		_, err := ensureImage(ctx, r)
+		return 0, err
+	case "up":
+		if *state == "" {
+			return 2, fmt.Errorf("up needs --state DIR")
+		}
+		img, err := ensureImage(ctx, r)
+		if err != nil {
+			return 1, err
+		}
+		vm, err := guest.Boot(ctx, r, guest.Options{Image: img, StateDir: *state, Disks: disks}, logf)
+		if err != nil {
+			return 1, err
+		}
+		return 0, json.NewEncoder(os.Stdout).Encode(vm)
+	case "down":
+		if *state == "" {
+			return 2, fmt.Errorf("down needs --state DIR")
+		}
+		vm, err := guest.Load(*state)
+		if os.IsNotExist(err) {
+			logf("no guest state in %s: nothing to stop", *state)
+			return 0, nil
+		} else if err != nil {
+			return 1, err
+		}
+		start := time.Now()
+		if err := vm.Attach(r).Stop(context.WithoutCancel(ctx)); err != nil {
+			return 1, err
+		}
+		logf("guest stopped in %s", time.Since(start).Round(100*time.Millisecond))
+		return 0, nil
+	case "ssh":
+		if *state == "" || len(rest) == 0 {
+			return 2, fmt.Errorf("ssh needs --state DIR -- COMMAND")
+		}
+		vm, err := guest.Load(*state)
+		if err != nil {
+			return 1, err
+		}
+		_, err = vm.Attach(r).SSH(ctx, runner.Cmd{Argv: []string{strings.Join(rest, " ")}, Stdout: os.Stdout, Stderr: os.Stderr, Timeout: time.Hour})
+		if code := runner.ExitCodeOf(err); code > 0 {
+			return code, nil
+		}
+		return 0, err
+	case "test":
+		size, err := guest.ParseSize(*diskSize)
+		if err != nil {
+			return 2, err
+		}
+		img, err := ensureImage(ctx, r)
+		if err != nil {
+			return 1, err
+		}
+		if len(rest) == 0 {
+			rest = []string{"./..."}
+		}
+		ok, err := guest.RunGoTests(ctx, r, guest.TestOptions{Image: img, Packages: rest, Disks: *ndisks, DiskSizeBytes: size, Timeout: *timeout, Log: logf})
+		if err != nil {
+			return 1, err
+		}
+		if !ok {
+			return 1, fmt.Errorf("guest integration tests failed")
+		}
+		return 0, nil
+	case "session":
+		if len(rest) == 0 {
+			return 2, fmt.Errorf("session needs -- COMMAND")
+		}
+		return guest.Supervise(ctx, r, rest, logf)
+	}
+	return 2, fmt.Errorf("unknown subcommand %q; %s", args[0], usage)
+}
+
+func ensureImage(ctx context.Context, r runner.Runner) (guest.Image, error) {
+	cache, err := guest.CacheDir()
+	if err != nil {
+		return guest.Image{}, err
+	}
+	b := &guest.Builder{Run: r, Cache: cache, Log: logf}
+	start := time.Now()
+	img, built, err := b.Ensure(ctx, guest.DefaultRecipe())
+	if err != nil {
+		return guest.Image{}, err
+	}
+	if built {
+		logf("image built in %s", time.Since(start).Round(time.Second))
+	} else {
+		logf("image cached: %s", img.Dir)
+	}
+	return img, nil
+}
+
+type diskFlags []guest.Disk
+
+func (d *diskFlags) String() string { return fmt.Sprint(*d) }
+
+func (d *diskFlags) Set(v string) error {
+	serial, size, ok := strings.Cut(v, ":")
+	if !ok || serial == "" {
+		return fmt.Errorf("want SERIAL:SIZE, got %q", v)
+	}
+	n, err := guest.ParseSize(size)
+	if err != nil {
+		return err
+	}
+	*d = append(*d, guest.Disk{Serial: serial, SizeBytes: n})
+	return nil
+}
