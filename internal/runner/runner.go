@@ -41,6 +41,8 @@ type Cmd struct {
 	// Timeout, when positive, bounds this command in addition to the
 	// context's own deadline.
 	Timeout time.Duration
+	// Env is added to the environment of this command (KEY=VALUE).
+	Env []string
 	// Stdout and Stderr, when set, receive the command's output as it is
 	// printed instead of Result keeping it (for long commands whose output a
 	// person watches, such as a test suite).
@@ -129,7 +131,7 @@ func (e *Exec) Run(ctx context.Context, cmd Cmd) (Result, error) {
 	defer cancel()
 
 	c := exec.CommandContext(ctx, path, cmd.Argv[1:]...)
-	c.Env = commandEnv(os.Environ(), e.cfg.Env)
+	c.Env = commandEnv(os.Environ(), append(append([]string(nil), e.cfg.Env...), cmd.Env...))
 	var stdout, stderr bytes.Buffer
 	c.Stdout, c.Stderr = &stdout, &stderr
 	if cmd.Stdout != nil {

@@ -110,3 +110,20 @@ func TestJoinQuotesOnlyWhatNeedsIt(t *testing.T) {
 		}
 	}
 }
+
+func TestCommandEnvIsAddedButCannotUnpinTheLocale(t *testing.T) {
+	res, err := New(Config{Env: []string{"A=config"}}).Run(context.Background(),
+		Cmd{Argv: []string{"env"}, Env: []string{"B=command", "LC_ALL=fr_FR.UTF-8"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := "\n" + string(res.Stdout)
+	for _, want := range []string{"\nA=config\n", "\nB=command\n"} {
+		if !strings.Contains(env, want) {
+			t.Errorf("environment lacks %q", strings.TrimSpace(want))
+		}
+	}
+	if !strings.Contains(env, "\nLC_ALL=C\n") || strings.Contains(env, "fr_FR") {
+		t.Errorf("a command's Env overrode LC_ALL=C:\n%s", env)
+	}
+}
