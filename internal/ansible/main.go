@@ -1,0 +1,29 @@
+package ansible
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Main runs m as the whole program: it reads the arguments file named by
+// os.Args[1], writes the one JSON object to the real stdout and exits with 0
+// on success or skip, 1 on failure. It never returns.
+//
+// While the module runs, anything else written to stdout (a stray
+// fmt.Println, a child process inheriting the descriptor) goes to stderr
+// instead, so that it cannot corrupt the protocol. Run's context is
+// cancelled on SIGTERM or SIGINT; a second signal kills the program.
+func Main(m Module) {
+	stdout := takeStdout()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	go func() {
+		// After the first signal, let the next one have its default effect.
+		<-ctx.Done()
+		stop()
+	}()
+	code := ExecuteContext(ctx, m, os.Args[1:], stdout)
+	stop()
+	os.Exit(code)
+}
