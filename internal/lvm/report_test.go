@@ -1,22 +1,15 @@
 package lvm
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/directlvm/docker/internal/lvm/lvmtest"
 )
 
-// The fixtures in testdata/ are real `lvm fullreport` outputs (ReportArgv)
-// captured in the guest VM (LVM 2.03.16, Debian bookworm) while walking the
-// manual runbook step by step on 4 GiB disks.
 func readFixture(t *testing.T, name string) *Report {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := ParseReport(b)
+	rep, err := ParseReport(lvmtest.Raw(t, name))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}

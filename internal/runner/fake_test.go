@@ -70,3 +70,17 @@ func TestFakeFailsTheTestWhenTheScriptRunsOut(t *testing.T) {
 		t.Fatalf("reports = %q", r.errors)
 	}
 }
+
+func TestRecorderKeepsEveryCommandItPassesOn(t *testing.T) {
+	f := NewFake(t)
+	f.Expect("lvs")
+	f.Expect("vgs").Exit(5)
+	r := &Recorder{Next: f}
+	_, _ = r.Run(context.Background(), Command("lvs"))
+	if _, err := r.Run(context.Background(), Command("vgs")); ExitCodeOf(err) != 5 {
+		t.Errorf("the wrapped runner's error must pass through: %v", err)
+	}
+	if got := r.Calls(); len(got) != 2 || got[1][0] != "vgs" {
+		t.Errorf("Calls() = %v", got)
+	}
+}

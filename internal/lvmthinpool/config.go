@@ -1,0 +1,133 @@
+// Package lvmthinpool is the lvm_thinpool module: it turns raw disks into
+// the LVM thin pool Docker uses, grows it when disks are added, removes it,
+// and reports on it. Every run observes (one LVM report, plus lsblk and
+// wipefs for disks not yet in the VG), plans a list of commands, applies
+// them unless in check mode, and re-reads the state it reports.
+package lvmthinpool
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/directlvm/docker/internal/ansible"
+	"github.com/directlvm/docker/internal/lvm"
+)
+
+// Name is the module's name.
+const Name = "lvm_thinpool"
+
+// OwnerTag marks the LVs this module creates, so that a half-finished run
+// can be told apart from someone else's LV of the same name.
+const OwnerTag = "directlvm.docker"
+
+// Spec declares the module's options: the public interface.
+func Spec() ansible.Spec {
+	return ansible.Spec{
+		Options: map[string]ansible.Option{
+			"devices":         {Type: ansible.TypeList, Elements: ansible.TypePath},
+			"vg":              {Type: ansible.TypeStr, Default: "docker"},
+			"thinpool":        {Type: ansible.TypeStr, Default: "thinpool"},
+			"data_size":       {Type: ansible.TypeStr, Default: "95%VG"},
+			"metadata_size":   {Type: ansible.TypeStr, Default: "1%VG"},
+			"chunk_size":      {Type: ansible.TypeStr, Default: "512K"},
+			"zero":            {Type: ansible.TypeBool, Default: false},
+			"wipe_signatures": {Type: ansible.TypeBool, Default: true},
+			"force":           {Type: ansible.TypeBool, Default: false},
+			"grow":            {Type: ansible.TypeBool, Default: true},
+			"state":           {Type: ansible.TypeStr, Default: "present", Choices: []any{"present", "absent"}},
+			"remove_vg":       {Type: ansible.TypeBool, Default: false},
+		},
+		RequiredIf:        []ansible.RequiredIf{{Key: "state", Value: "present", Requires: []string{"devices"}}},
+		SupportsCheckMode: true,
+	}
+}
+
+// Config is the validated request.
+type Config struct {
+	Devices        []string
+	VG             string
+	Pool           string
+	DataSize       lvm.Size
+	MetadataSize   lvm.Size
+	ChunkSizeBytes int64
+	Zero           bool
+	WipeSignatures bool
+	Force          bool
+	Grow           bool
+	Absent         bool
+	RemoveVG       bool
+}
+
+// MetaLV is the name of the metadata LV before conversion (the runbook's
+// thinpoolmeta).
+func (c Config) MetaLV() string { return c.Pool + "meta" }
+
+var lvmName = regexp.MustCompile(`^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$`)
+
+// reservedSuffixes are LV name endings LVM keeps for itself (lvm(8)).
+var reservedSuffixes = []string{"_cdata", "_cmeta", "_corig", "_cpool", "_cvol", "_imeta", "_iorig",
+	"_mimage", "_mlog", "_pmspare", "_rimage", "_rmeta", "_tdata", "_tmeta", "_vdata", "_vorig", "_wcorig"}
+
+// ParseConfig validates the options and reports every problem at once.
+func ParseConfig(p ansible.Params) (Config, error) {
+	c := Config{
+		Devices:        p.StringList("devices"),
+		VG:             p.String("vg"),
+		Pool:           p.String("thinpool"),
+		Zero:           p.Bool("zero"),
+		WipeSignatures: p.Bool("wipe_signatures"),
+		Force:          p.Bool("force"),
+		Grow:           p.Bool("grow"),
+		Absent:         p.String("state") == "absent",
+		RemoveVG:       p.Bool("remove_vg"),
+	}
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	checkName := func(option, name string) {
+		switch {
+		case !lvmName.MatchString(name) || name == "." || name == ".." || len(name) > 127:
+			bad("%s=%q is not a valid LVM name: use letters, digits and + _ . - (not starting with -)", option, name)
+		case strings.HasPrefix(name, "snapshot") || strings.HasPrefix(name, "pvmove"):
+			bad("%s=%q starts with a prefix LVM reserves (snapshot, pvmove)", option, name)
+		}
+		for _, s := range reservedSuffixes {
+			if strings.Contains(name, s) {
+				bad("%s=%q contains %q, which LVM reserves for its hidden volumes", option, name, s)
+			}
+		}
+	}
+	checkName("vg", c.VG)
+	checkName("thinpool", c.Pool)
+
+	var err error
+	if c.DataSize, err = lvm.ParseSize(p.String("data_size")); err != nil {
+		bad("data_size: %v", err)
+	}
+	if c.MetadataSize, err = lvm.ParseSize(p.String("metadata_size")); err != nil {
+		bad("metadata_size: %v", err)
+	} else if b := c.MetadataSize.Bytes; b != 0 && (b < 2<<20 || b > 16192<<20) {
+		bad("metadata_size=%s is out of range: a thin pool's metadata is 2M to 16192M (lvmthin(7))", p.String("metadata_size"))
+	}
+	if c.ChunkSizeBytes, err = lvm.ParseBytes(p.String("chunk_size")); err != nil {
+		bad("chunk_size: %v", err)
+	} else if c.ChunkSizeBytes < 64<<10 || c.ChunkSizeBytes > 1<<30 || c.ChunkSizeBytes%(64<<10) != 0 {
+		bad("chunk_size=%s is not valid: it must be a multiple of 64K from 64K to 1G (lvmthin(7)); Docker's runbook uses 512K", p.String("chunk_size"))
+	}
+	if c.RemoveVG && !c.Absent {
+		bad("remove_vg=true is only valid with state=absent")
+	}
+	seen := map[string]bool{}
+	for _, d := range c.Devices {
+		if !strings.HasPrefix(d, "/") {
+			bad("devices: %q is not an absolute path (e.g. /dev/vdb or /dev/disk/by-id/...)", d)
+		}
+		if seen[d] {
+			bad("devices: %s is listed twice", d)
+		}
+		seen[d] = true
+	}
+	return c, errors.Join(errs...)
+}

@@ -1,0 +1,57 @@
+package lvmthinpool
+
+import (
+	"context"
+
+	"github.com/directlvm/docker/internal/blockdev"
+	"github.com/directlvm/docker/internal/lvm"
+	"github.com/directlvm/docker/internal/runner"
+)
+
+// Observed is the host's state as far as this module cares.
+type Observed struct {
+	LVM     *lvm.Report
+	Devices []Device
+}
+
+// Device is one requested device and what stands on it. Disk is read only
+// for devices that are not PVs yet: a PV of our VG is ours, and an orphan
+// PV holds no data.
+type Device struct {
+	Given string
+	Path  string
+	PV    *lvm.PV
+	Disk  *blockdev.Device
+}
+
+// Host is how the module reaches the machine: commands through the runner,
+// device paths through Resolve (blockdev.Resolve on a real host).
+type Host struct {
+	Run     runner.Runner
+	Resolve func(path string) (string, error)
+}
+
+// observe reads the state: one LVM report, and for each requested device
+// that is not a PV yet, lsblk and wipefs. A device that does not exist or
+// is not a block device fails here, before anything is planned.
+func observe(ctx context.Context, h Host, c Config) (*Observed, error) {
+	rep, err := lvm.Read(ctx, h.Run)
+	if err != nil {
+		return nil, err
+	}
+	obs := &Observed{LVM: rep}
+	for _, given := range c.Devices {
+		path, err := h.Resolve(given)
+		if err != nil {
+			return nil, err
+		}
+		d := Device{Given: given, Path: path}
+		if pv, ok := rep.PV(path); ok {
+			d.PV = &pv
+		} else if d.Disk, err = blockdev.Inspect(ctx, h.Run, given, path); err != nil {
+			return nil, err
+		}
+		obs.Devices = append(obs.Devices, d)
+	}
+	return obs, nil
+}

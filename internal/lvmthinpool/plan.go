@@ -1,0 +1,368 @@
+package lvmthinpool
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/directlvm/docker/internal/blockdev"
+	"github.com/directlvm/docker/internal/lvm"
+	"github.com/directlvm/docker/internal/runner"
+)
+
+// Action is one command of a plan and why it is there.
+type Action struct {
+	Why  string
+	Argv []string
+}
+
+func (a Action) String() string { return runner.Join(a.Argv) }
+
+// Plan is what a run will do (or, in check mode, would do). It is data:
+// check mode returns it, apply executes it in order.
+type Plan struct {
+	Actions  []Action
+	Warnings []string
+	// After is the pool the plan leads to (for diff mode).
+	After PoolState
+}
+
+// Refusal is a request this module will not carry out on this host. It is
+// raised while planning, so nothing has been changed.
+type Refusal struct{ Msg string }
+
+func (r *Refusal) Error() string { return r.Msg }
+
+func refuse(format string, args ...any) error {
+	return &Refusal{Msg: fmt.Sprintf(format, args...)}
+}
+
+// autoextendStepPercent is the step the sizing warning assumes: LVM's and
+// Docker's documented thin_pool_autoextend_percent. lvm_profile sets the
+// real value.
+const autoextendStepPercent = 20
+
+// planner accumulates a plan while tracking the VG as the plan changes it.
+type planner struct {
+	c    Config
+	obs  *Observed
+	plan Plan
+	vg   lvm.VG // the VG as it will be once the actions so far have run
+}
+
+func (p *planner) add(why string, argv []string) {
+	p.plan.Actions = append(p.plan.Actions, Action{Why: why, Argv: argv})
+}
+
+func (p *planner) warn(format string, args ...any) {
+	p.plan.Warnings = append(p.plan.Warnings, fmt.Sprintf(format, args...))
+}
+
+// Default LVM geometry for a VG that does not exist yet: 4 MiB extents and
+// the first 1 MiB of each PV for its label and metadata area (pe_start).
+const (
+	defaultExtentBytes = 4 << 20
+	defaultPEStart     = 1 << 20
+)
+
+// PlanPresent plans the pool described by c on the observed host.
+func PlanPresent(c Config, obs *Observed) (*Plan, error) {
+	p := &planner{c: c, obs: obs}
+	if err := p.devices(); err != nil {
+		return nil, err
+	}
+	if err := p.pool(); err != nil {
+		return nil, err
+	}
+	p.plan.After = p.after()
+	return &p.plan, nil
+}
+
+// devices makes every requested device a PV of the VG, refusing any that
+// is unsafe to take, and refuses a VG that holds PVs not requested.
+func (p *planner) devices() error {
+	rep := p.obs.LVM
+	vg, vgExists := rep.VG(p.c.VG)
+	p.vg = vg
+	if !vgExists {
+		p.vg = lvm.VG{Name: p.c.VG, ExtentSizeBytes: defaultExtentBytes}
+	}
+	seen := map[string]string{}
+	var pvcreate, join []string
+	for _, d := range p.obs.Devices {
+		if first, dup := seen[d.Path]; dup {
+			return refuse("devices %s and %s are the same disk (%s): list it once", first, d.Given, d.Path)
+		}
+		seen[d.Path] = d.Given
+		switch {
+		case d.PV != nil && d.PV.VG == p.c.VG:
+			continue
+		case d.PV != nil && d.PV.VG != "":
+			return refuse("device %s (%s) is a physical volume of volume group %s, not %s: it is never taken from another VG; pick another disk, or move it out of %s yourself (vgreduce %s %s)",
+				d.Given, d.Path, d.PV.VG, p.c.VG, d.PV.VG, d.PV.VG, d.Path)
+		case d.PV != nil: // an orphan PV, e.g. from an interrupted run
+			join = append(join, d.Path)
+			p.vg.ExtentCount += extentsOf(d.PV.SizeBytes-defaultPEStart, p.vg)
+		default:
+			if err := d.Disk.CheckSafe(p.c.Force); err != nil {
+				return &Refusal{Msg: err.Error()}
+			}
+			if len(d.Disk.Signatures) > 0 {
+				p.add(fmt.Sprintf("force: erase the %s signature(s) on %s", strings.Join(d.Disk.SignatureTypes(), ", "), d.Given), blockdev.WipeArgv(d.Path))
+			}
+			pvcreate = append(pvcreate, d.Path)
+			join = append(join, d.Path)
+			p.vg.ExtentCount += extentsOf(d.Disk.SizeBytes-defaultPEStart, p.vg)
+		}
+	}
+	if vgExists {
+		var foreign []string
+		for _, pv := range rep.PVsOf(p.c.VG) {
+			if _, listed := seen[pv]; !listed {
+				foreign = append(foreign, pv)
+			}
+		}
+		if len(foreign) > 0 {
+			return refuse("volume group %s also has PV(s) %s that are not in devices: add them to devices (this module never removes a PV from a VG)",
+				p.c.VG, strings.Join(foreign, ", "))
+		}
+	}
+	if len(join) > 0 && vgExists && !p.c.Grow {
+		p.warn("device(s) %s are not in volume group %s and grow=false: left alone", strings.Join(join, ", "), p.c.VG)
+		p.vg.ExtentCount = vg.ExtentCount
+		p.plan.Actions = nil
+		return nil
+	}
+	if len(pvcreate) > 0 {
+		p.add("initialise the new disk(s) as LVM physical volumes", lvm.PVCreate(pvcreate...))
+	}
+	switch {
+	case !vgExists:
+		p.add("create volume group "+p.c.VG, lvm.VGCreate(p.c.VG, join...))
+		p.vg.FreeExtents = p.vg.ExtentCount
+	case len(join) > 0:
+		p.add("add the new disk(s) to volume group "+p.c.VG, lvm.VGExtend(p.c.VG, join...))
+		p.vg.FreeExtents += p.vg.ExtentCount - vg.ExtentCount
+	}
+	return nil
+}
+
+func extentsOf(bytes int64, vg lvm.VG) int64 {
+	if bytes <= 0 {
+		return 0
+	}
+	return bytes / vg.ExtentSizeBytes
+}
+
+// pool creates, finishes or grows the thin pool.
+func (p *planner) pool() error {
+	c, rep := p.c, p.obs.LVM
+	pool, poolExists := rep.LV(c.VG, c.Pool)
+	meta, metaExists := rep.LV(c.VG, c.MetaLV())
+	name := c.VG + "/" + c.Pool
+
+	if poolExists && pool.Attr.ThinPool() {
+		if err := p.checkDrift(pool); err != nil {
+			return err
+		}
+		return p.grow(pool)
+	}
+	if poolExists && !(pool.Attr.Plain() && pool.HasTag(OwnerTag)) {
+		return refuse("%s exists but is not a thin pool (lv_attr %s, segment type %s) and was not made by this module: it is left alone; choose another thinpool name, or remove it yourself (lvremove %s) if it holds nothing",
+			name, pool.Attr, pool.Segtype, name)
+	}
+	if metaExists && !(meta.Attr.Plain() && meta.HasTag(OwnerTag)) {
+		return refuse("%s/%s exists and was not made by this module, but the pool's metadata LV needs that name: rename or remove it (lvremove %s/%s) if it holds nothing",
+			c.VG, c.MetaLV(), c.VG, c.MetaLV())
+	}
+
+	// Count what still has to be allocated, the spare metadata LV included
+	// (LVM makes one, as large as the metadata, with a VG's first pool).
+	dataExt, metaExt := c.DataSize.Extents(p.vg), c.MetadataSize.Extents(p.vg)
+	if poolExists {
+		dataExt = pool.SizeBytes / p.vg.ExtentSizeBytes
+	}
+	if metaExists {
+		metaExt = meta.SizeBytes / p.vg.ExtentSizeBytes
+	}
+	need := int64(0)
+	if !poolExists {
+		need += dataExt
+	}
+	if !metaExists {
+		need += metaExt
+	}
+	if _, spare := rep.LV(c.VG, "[lvol0_pmspare]"); !spare {
+		need += metaExt
+	}
+	if dataExt == 0 || metaExt == 0 {
+		return refuse("data_size=%s and metadata_size=%s give %d and %d extents of volume group %s: too small; give larger sizes",
+			c.DataSize, c.MetadataSize, dataExt, metaExt, c.VG)
+	}
+	if need > p.vg.FreeExtents {
+		return refuse("the pool does not fit in volume group %s: data_size=%s, metadata_size=%s and LVM's spare copy of the metadata need %s but the VG has %s free; lower data_size (e.g. 90%%VG) or add a disk",
+			c.VG, c.DataSize, c.MetadataSize, p.bytes(need), p.bytes(p.vg.FreeExtents))
+	}
+	if !poolExists {
+		p.add("create the pool's data volume", lvm.LVCreate(c.VG, c.Pool, c.DataSize, c.WipeSignatures, OwnerTag))
+	}
+	if !metaExists {
+		p.add("create the pool's metadata volume", lvm.LVCreate(c.VG, c.MetaLV(), c.MetadataSize, c.WipeSignatures, OwnerTag))
+	}
+	p.add("convert them into the thin pool "+name, lvm.ConvertToThinPool(c.VG, c.Pool, c.MetaLV(), c.ChunkSizeBytes, c.Zero))
+	p.vg.FreeExtents -= need
+	p.warnAutoextendRoom(dataExt)
+	return nil
+}
+
+// checkDrift refuses to touch a pool whose immutable settings differ.
+func (p *planner) checkDrift(pool lvm.LV) error {
+	var drift []string
+	if pool.ChunkSizeBytes != p.c.ChunkSizeBytes {
+		drift = append(drift, fmt.Sprintf("chunk size is %s, requested %s", lvm.FormatBytes(pool.ChunkSizeBytes), lvm.FormatBytes(p.c.ChunkSizeBytes)))
+	}
+	if pool.Attr.Zeroing() != p.c.Zero {
+		drift = append(drift, fmt.Sprintf("zeroing is %v, requested %v", pool.Attr.Zeroing(), p.c.Zero))
+	}
+	if len(drift) > 0 {
+		return refuse("thin pool %s/%s differs from the request in settings that cannot change on an existing pool: %s; set chunk_size/zero to match the pool, or recreate it (state=absent, then present: its thin volumes are lost)",
+			p.c.VG, p.c.Pool, strings.Join(drift, "; "))
+	}
+	return nil
+}
+
+// grow extends an existing pool to its requested share of the VG (only
+// sizes given as %VG grow; the metadata keeps its share too). It never
+// shrinks a pool, and an autoextended pool above its target is left alone.
+func (p *planner) grow(pool lvm.LV) error {
+	if !p.c.Grow || p.c.DataSize.Of != "VG" {
+		return nil
+	}
+	ext := p.vg.ExtentSizeBytes
+	curData, curMeta := pool.SizeBytes/ext, pool.MetadataSizeBytes/ext
+	wantData := max(curData, p.c.DataSize.Extents(p.vg))
+	wantMeta := curMeta
+	if p.c.MetadataSize.Of == "VG" {
+		wantMeta = max(curMeta, p.c.MetadataSize.Extents(p.vg))
+	}
+	// Growing the metadata grows LVM's spare copy with it.
+	need := (wantData - curData) + 2*(wantMeta-curMeta)
+	if need == 0 {
+		return nil
+	}
+	if need > p.vg.FreeExtents {
+		p.warn("thin pool %s/%s is smaller than data_size=%s of volume group %s, but the VG has only %s free: not grown; add a disk",
+			p.c.VG, p.c.Pool, p.c.DataSize, p.c.VG, p.bytes(p.vg.FreeExtents))
+		return nil
+	}
+	if wantMeta > curMeta {
+		p.add("grow the pool's metadata in proportion", lvm.ExtendPoolMetadata(p.c.VG, p.c.Pool, wantMeta*ext))
+	}
+	if wantData > curData {
+		p.add(fmt.Sprintf("grow the pool to data_size=%s", p.c.DataSize), lvm.ExtendToExtents(p.c.VG, p.c.Pool, wantData))
+	}
+	p.vg.FreeExtents -= need
+	p.warnAutoextendRoom(wantData)
+	return nil
+}
+
+func (p *planner) warnAutoextendRoom(dataExt int64) {
+	step := dataExt * autoextendStepPercent / 100
+	if p.vg.FreeExtents < step {
+		p.warn("volume group %s keeps %s free, less than one %d%% autoextend step of the %s pool (%s): autoextend will fail until a disk is added; a smaller data_size (e.g. 75%%VG) leaves room",
+			p.c.VG, p.bytes(p.vg.FreeExtents), autoextendStepPercent, p.bytes(dataExt), p.bytes(step))
+	}
+}
+
+func (p *planner) bytes(extents int64) string {
+	return humanBytes(extents * p.vg.ExtentSizeBytes)
+}
+
+// humanBytes writes n with one decimal in the largest binary unit.
+func humanBytes(n int64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB"}
+	f, i := float64(n), 0
+	for f >= 1024 && i < len(units)-1 {
+		f /= 1024
+		i++
+	}
+	if i == 0 {
+		return fmt.Sprintf("%d B", n)
+	}
+	return fmt.Sprintf("%.1f %s", f, units[i])
+}
+
+// after predicts the pool the plan leads to.
+func (p *planner) after() PoolState {
+	devs := slices.Clone(p.obs.LVM.PVsOf(p.c.VG))
+	for _, d := range p.obs.Devices {
+		if !slices.Contains(devs, d.Path) {
+			devs = append(devs, d.Path)
+		}
+	}
+	slices.Sort(devs)
+	s := PoolState{Present: true, VG: p.c.VG, Name: p.c.Pool, Devices: devs,
+		ChunkSizeBytes: p.c.ChunkSizeBytes, Zero: p.c.Zero}
+	if pool, ok := p.obs.LVM.LV(p.c.VG, p.c.Pool); ok && pool.Attr.ThinPool() {
+		s.SizeBytes, s.MetadataSizeBytes = pool.SizeBytes, pool.MetadataSizeBytes
+	}
+	for _, a := range p.plan.Actions {
+		switch {
+		case a.Argv[0] == "lvextend" && a.Argv[1] == "-l":
+			var n int64
+			fmt.Sscan(a.Argv[2], &n)
+			s.SizeBytes = n * p.vg.ExtentSizeBytes
+		case a.Argv[0] == "lvconvert":
+			s.SizeBytes = p.c.DataSize.Extents(p.vg) * p.vg.ExtentSizeBytes
+			s.MetadataSizeBytes = p.c.MetadataSize.Extents(p.vg) * p.vg.ExtentSizeBytes
+		}
+	}
+	return s
+}
+
+// PlanAbsent plans the pool's removal, and the VG's with remove_vg.
+func PlanAbsent(c Config, obs *Observed) (*Plan, error) {
+	rep := obs.LVM
+	p := &planner{c: c, obs: obs}
+	name := c.VG + "/" + c.Pool
+	pool, poolExists := rep.LV(c.VG, c.Pool)
+	if poolExists && !pool.Attr.ThinPool() && !pool.HasTag(OwnerTag) {
+		return nil, refuse("%s is not a thin pool (lv_attr %s) and was not made by this module: it is not removed", name, pool.Attr)
+	}
+	var open []string
+	for _, v := range rep.ThinVolumes(c.VG, c.Pool) {
+		if v.Open {
+			open = append(open, c.VG+"/"+v.Name)
+		}
+	}
+	if len(open) > 0 {
+		return nil, refuse("thin pool %s is in use: thin volume(s) %s are open (a running docker holds its containers' volumes open); stop docker (systemctl stop docker docker.socket) and run again",
+			name, strings.Join(open, ", "))
+	}
+	if poolExists {
+		p.add("remove the thin pool "+name+" and every thin volume in it", lvm.LVRemove(c.VG, c.Pool))
+	}
+	if meta, ok := rep.LV(c.VG, c.MetaLV()); ok && meta.HasTag(OwnerTag) {
+		p.add("remove the unconverted metadata volume of an interrupted run", lvm.LVRemove(c.VG, c.MetaLV()))
+	}
+	if _, vgExists := rep.VG(c.VG); c.RemoveVG && vgExists {
+		var others []string
+		for _, lv := range rep.LVsOf(c.VG) {
+			if lv.Hidden() || lv.Name == c.Pool || lv.Name == c.MetaLV() || lv.Pool == c.Pool {
+				continue
+			}
+			others = append(others, c.VG+"/"+lv.Name)
+		}
+		if len(others) > 0 {
+			return nil, refuse("remove_vg=true but volume group %s also holds %s, which this module did not make: the VG is kept; remove those yourself first, or leave remove_vg=false",
+				c.VG, strings.Join(others, ", "))
+		}
+		pvs := rep.PVsOf(c.VG)
+		p.add("remove volume group "+c.VG, lvm.VGRemove(c.VG))
+		if len(pvs) > 0 {
+			p.add("remove the LVM labels from its disks", lvm.PVRemove(pvs...))
+		}
+	}
+	p.plan.After = PoolState{}
+	return &p.plan, nil
+}

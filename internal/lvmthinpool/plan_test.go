@@ -1,0 +1,222 @@
+package lvmthinpool
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/directlvm/docker/internal/blockdev"
+	"github.com/directlvm/docker/internal/lvm/lvmtest"
+)
+
+const (
+	createData = "lvcreate -y --wipesignatures y -n thinpool -l 95%VG --addtag directlvm.docker docker"
+	createMeta = "lvcreate -y --wipesignatures y -n thinpoolmeta -l 1%VG --addtag directlvm.docker docker"
+	convert    = "lvconvert -y --zero n -c 512K --thinpool docker/thinpool --poolmetadata docker/thinpoolmeta"
+)
+
+var vdb = map[string]any{"devices": []string{"/dev/vdb"}}
+
+func TestABlankDiskGetsTheRunbooksPool(t *testing.T) {
+	obs := &Observed{LVM: report(t, lvmtest.Empty), Devices: []Device{blankDisk("/dev/vdb")}}
+	p, err := PlanPresent(config(t, vdb), obs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertCommands(t, p, "pvcreate /dev/vdb", "vgcreate docker /dev/vdb", createData, createMeta, convert)
+	if len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "less than one 20% autoextend step") {
+		t.Errorf("95%%VG leaves no room to autoextend and must say so: %q", p.Warnings)
+	}
+	if p.After.SizeBytes != 971*(4<<20) || p.After.MetadataSizeBytes != 10*(4<<20) {
+		t.Errorf("predicted pool: %+v", p.After)
+	}
+}
+
+func TestAConvergedHostNeedsNothing(t *testing.T) {
+	rep := report(t, lvmtest.Pool)
+	p, err := PlanPresent(config(t, vdb), &Observed{LVM: rep, Devices: []Device{pvOf(t, rep, "/dev/vdb")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertCommands(t, p)
+}
+
+func TestAnInterruptedRunIsFinishedFromWhereItStopped(t *testing.T) {
+	for _, tc := range []struct {
+		state string
+		ours  []string
+		want  []string
+	}{
+		{lvmtest.PVOnly, nil, []string{"vgcreate docker /dev/vdb", createData, createMeta, convert}},
+		{lvmtest.VGOnly, nil, []string{createData, createMeta, convert}},
+		{lvmtest.DataLVOnly, []string{"thinpool"}, []string{createMeta, convert}},
+		{lvmtest.DataAndMeta, []string{"thinpool", "thinpoolmeta"}, []string{convert}},
+	} {
+		t.Run(tc.state, func(t *testing.T) {
+			rep := madeByUs(report(t, tc.state), tc.ours...)
+			p, err := PlanPresent(config(t, vdb), &Observed{LVM: rep, Devices: []Device{pvOf(t, rep, "/dev/vdb")}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertCommands(t, p, tc.want...)
+		})
+	}
+}
+
+func TestSomeoneElsesLVOfThePoolsNameIsLeftAlone(t *testing.T) {
+	rep := report(t, lvmtest.DataLVOnly) // made by hand: no tag
+	p, err := PlanPresent(config(t, vdb), &Observed{LVM: rep, Devices: []Device{pvOf(t, rep, "/dev/vdb")}})
+	assertRefused(t, p, err, "docker/thinpool exists but is not a thin pool", "lv_attr -wi-a-----", "was not made by this module")
+}
+
+func TestUnsafeDisksAreRefusedBeforeAnythingIsPlanned(t *testing.T) {
+	ext4 := blankDisk("/dev/vdb")
+	ext4.Disk.Signatures = []blockdev.Signature{{Type: "ext4", Offset: "0x438"}}
+	mounted := blankDisk("/dev/vdb")
+	mounted.Disk.Mountpoints = []string{"/srv"}
+	for _, tc := range []struct {
+		name  string
+		dev   Device
+		force bool
+		want  []string
+	}{
+		{"filesystem", ext4, false, []string{"device /dev/vdb carries a ext4 signature", "force=true"}},
+		{"mounted", mounted, true, []string{"device /dev/vdb is mounted at /srv", "even with force"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := map[string]any{"devices": []string{"/dev/vdb"}, "force": tc.force}
+			p, err := PlanPresent(config(t, opts), &Observed{LVM: report(t, lvmtest.Empty), Devices: []Device{tc.dev}})
+			assertRefused(t, p, err, tc.want...)
+		})
+	}
+}
+
+func TestForceWipesTheSignaturesFirstAndSaysSo(t *testing.T) {
+	d := blankDisk("/dev/vdb")
+	d.Disk.Signatures = []blockdev.Signature{{Type: "ext4", Offset: "0x438"}}
+	p, err := PlanPresent(config(t, map[string]any{"devices": []string{"/dev/vdb"}, "force": true}),
+		&Observed{LVM: report(t, lvmtest.Empty), Devices: []Device{d}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertCommands(t, p, "wipefs --all /dev/vdb", "pvcreate /dev/vdb", "vgcreate docker /dev/vdb", createData, createMeta, convert)
+	if !strings.Contains(p.Actions[0].Why, "ext4") {
+		t.Errorf("the wipe's reason should name what it erases: %q", p.Actions[0].Why)
+	}
+}
+
+func TestAPVOfAnotherVGIsNeverTaken(t *testing.T) {
+	rep := report(t, lvmtest.PoolInUseOther)
+	devs := []Device{pvOf(t, rep, "/dev/vdb"), pvOf(t, rep, "/dev/vdd")}
+	p, err := PlanPresent(config(t, map[string]any{"devices": []string{"/dev/vdb", "/dev/vdd"}}), &Observed{LVM: rep, Devices: devs})
+	assertRefused(t, p, err, "/dev/vdd", "volume group other", "vgreduce other /dev/vdd")
+}
+
+func TestAVGWithPVsNotListedIsRefused(t *testing.T) {
+	rep := report(t, lvmtest.Pool)
+	p, err := PlanPresent(config(t, map[string]any{"devices": []string{"/dev/vdc"}}), &Observed{LVM: rep, Devices: []Device{blankDisk("/dev/vdc")}})
+	assertRefused(t, p, err, "volume group docker also has PV(s) /dev/vdb", "never removes a PV")
+}
+
+func TestTheSameDiskUnderTwoNamesIsRefused(t *testing.T) {
+	a, b := blankDisk("/dev/vdb"), blankDisk("/dev/vdb")
+	b.Given = "/dev/disk/by-id/virtio-data0"
+	p, err := PlanPresent(config(t, map[string]any{"devices": []string{"/dev/vdb", "/dev/disk/by-id/virtio-data0"}}),
+		&Observed{LVM: report(t, lvmtest.Empty), Devices: []Device{a, b}})
+	assertRefused(t, p, err, "are the same disk (/dev/vdb)")
+}
+
+func TestImmutableSettingsThatDifferAreReportedNotChanged(t *testing.T) {
+	rep := report(t, lvmtest.Pool)
+	opts := map[string]any{"devices": []string{"/dev/vdb"}, "chunk_size": "64K", "zero": true}
+	p, err := PlanPresent(config(t, opts), &Observed{LVM: rep, Devices: []Device{pvOf(t, rep, "/dev/vdb")}})
+	assertRefused(t, p, err, "chunk size is 512K, requested 64K", "zeroing is false, requested true")
+}
+
+func TestSizesThatDoNotFitAreRefusedCountingTheSpareMetadata(t *testing.T) {
+	// 97%VG + 2%VG + LVM's 2%VG spare copy of the metadata = 101%.
+	opts := map[string]any{"devices": []string{"/dev/vdb"}, "data_size": "97%VG", "metadata_size": "2%VG"}
+	p, err := PlanPresent(config(t, opts), &Observed{LVM: report(t, lvmtest.Empty), Devices: []Device{blankDisk("/dev/vdb")}})
+	assertRefused(t, p, err, "does not fit in volume group docker", "spare copy of the metadata")
+
+	opts["data_size"] = "95%VG" // 95 + 2 + 2 fits
+	if _, err := PlanPresent(config(t, opts), &Observed{LVM: report(t, lvmtest.Empty), Devices: []Device{blankDisk("/dev/vdb")}}); err != nil {
+		t.Errorf("95%%VG + 2%%VG + spare should fit: %v", err)
+	}
+}
+
+func TestASecondDiskGrowsThePoolAndItsMetadata(t *testing.T) {
+	rep := report(t, lvmtest.Pool)
+	devs := []Device{pvOf(t, rep, "/dev/vdb"), blankDisk("/dev/vdc")}
+	p, err := PlanPresent(config(t, map[string]any{"devices": []string{"/dev/vdb", "/dev/vdc"}}), &Observed{LVM: rep, Devices: devs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1023 + 1023 extents: 95% is 1943, 1% is 20 (80 MiB).
+	assertCommands(t, p, "pvcreate /dev/vdc", "vgextend docker /dev/vdc",
+		"lvextend --poolmetadatasize 83886080b docker/thinpool", "lvextend -l 1943 docker/thinpool")
+	if p.After.SizeBytes != 1943*(4<<20) {
+		t.Errorf("predicted size %d", p.After.SizeBytes)
+	}
+
+	noGrow := config(t, map[string]any{"devices": []string{"/dev/vdb", "/dev/vdc"}, "grow": false})
+	p, err = PlanPresent(noGrow, &Observed{LVM: rep, Devices: devs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertCommands(t, p)
+	if len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "grow=false") {
+		t.Errorf("grow=false should warn that /dev/vdc is left alone: %q", p.Warnings)
+	}
+}
+
+func TestAbsentRefusesAPoolInUse(t *testing.T) {
+	rep := report(t, lvmtest.PoolInUseOther)
+	rep.LVs[len(rep.LVs)-1].Open = true // the fixture's thin volume vol1, as a running docker holds it
+	for _, lv := range rep.LVs {
+		if lv.Name == "vol1" && !lv.Open {
+			t.Fatal("fixture layout changed: vol1 is not the last LV")
+		}
+	}
+	p, err := PlanAbsent(config(t, map[string]any{"state": "absent"}), &Observed{LVM: rep})
+	assertRefused(t, p, err, "thin pool docker/thinpool is in use", "docker/vol1", "stop docker")
+}
+
+func TestAbsentRemovesThePoolAndWithRemoveVGTheVG(t *testing.T) {
+	rep := report(t, lvmtest.Pool)
+	p, err := PlanAbsent(config(t, map[string]any{"state": "absent"}), &Observed{LVM: rep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertCommands(t, p, "lvremove -y docker/thinpool")
+
+	p, err = PlanAbsent(config(t, map[string]any{"state": "absent", "remove_vg": true}), &Observed{LVM: rep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertCommands(t, p, "lvremove -y docker/thinpool", "vgremove -y docker", "pvremove -y /dev/vdb")
+
+	p, err = PlanAbsent(config(t, map[string]any{"state": "absent"}), &Observed{LVM: report(t, lvmtest.Empty)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertCommands(t, p)
+}
+
+func TestBadOptionsAreAllReportedAtOnce(t *testing.T) {
+	req := map[string]any{"devices": []string{"vdb", "/dev/vdc", "/dev/vdc"}, "vg": "-docker", "thinpool": "pool_tmeta",
+		"data_size": "95%PV", "metadata_size": "1M", "chunk_size": "100K", "remove_vg": true}
+	r, err := newRequest(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ParseConfig(r.Params)
+	if err == nil {
+		t.Fatal("want errors")
+	}
+	for _, want := range []string{`"vdb" is not an absolute path`, "/dev/vdc is listed twice", `vg="-docker" is not a valid LVM name`,
+		`"_tmeta"`, "data_size:", "metadata_size=1M is out of range", "chunk_size=100K is not valid", "remove_vg=true is only valid with state=absent"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+}
