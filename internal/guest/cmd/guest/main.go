@@ -8,6 +8,8 @@
 //	guest ssh --state DIR -- COMMAND...      run a command in it
 //	guest test [--disks N] [--disk-size SIZE] [PACKAGES]  run Go guest tests in one guest
 //	guest session -- COMMAND...              run COMMAND; stop every guest it left running
+//	guest with [--disk SERIAL:SIZE]... [--group G] -- COMMAND...
+//	                                         boot a guest, run COMMAND with ANSIBLE_INVENTORY reaching it, stop it
 package main
 
 import (
@@ -42,7 +44,7 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "guest: "+format+"\n", args...)
 }
 
-const usage = "usage: guest image | up --state DIR [--disk SERIAL:SIZE]... | down --state DIR | ssh --state DIR -- CMD... | test [flags] [PACKAGES] | session -- CMD..."
+const usage = "usage: guest image | up --state DIR [--disk SERIAL:SIZE]... | down --state DIR | ssh --state DIR -- CMD... | test [flags] [PACKAGES] | session -- CMD... | with [--disk S:SIZE]... -- CMD..."
 
 func run(ctx context.Context, args []string) (int, error) {
 	if len(args) == 0 {
@@ -55,6 +57,7 @@ func run(ctx context.Context, args []string) (int, error) {
 	fs.Var(&disks, "disk", "blank data disk SERIAL:SIZE (repeatable), e.g. data0:4G")
 	ndisks := fs.Int("disks", 20, "test: number of blank data disks")
 	diskSize := fs.String("disk-size", "8G", "test: size of each blank data disk")
+	group := fs.String("group", "docker_hosts", "with: inventory group of the guest")
 	timeout := fs.Duration("timeout", 30*time.Minute, "test: time limit for the guest test binaries")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2, err
@@ -128,6 +131,15 @@ func run(ctx context.Context, args []string) (int, error) {
 			return 1, fmt.Errorf("guest integration tests failed")
 		}
 		return 0, nil
+	case "with":
+		if len(rest) == 0 {
+			return 2, fmt.Errorf("with needs -- COMMAND")
+		}
+		img, err := ensureImage(ctx, r)
+		if err != nil {
+			return 1, err
+		}
+		return guest.With(ctx, r, guest.Options{Image: img, Disks: disks}, *group, rest, logf)
 	case "session":
 		if len(rest) == 0 {
 			return 2, fmt.Errorf("session needs -- COMMAND")
