@@ -15,13 +15,16 @@ TIMED        := .ci/timed
 
 export GOFLAGS := -trimpath
 export ANSIBLE_BIN_DIR := $(CURDIR)/$(VENV)/bin
+# The repository is the collection: ansible finds directlvm.docker through this link.
+COLLECTIONS  := $(CURDIR)/bin/collections
+COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/directlvm/docker
 
 .PHONY: help build test unit guest-test molecule lint demo venv host-tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
-build: $(GUEST) ## static module binaries in plugins/modules/ (GOARCH=arm64 for arm64)
+build: $(GUEST) $(COLLECTION_LINK) ## static module binaries in plugins/modules/ (GOARCH=arm64 for arm64)
 	@set -e; for m in $(MODULES); do \
 	  CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build -ldflags '$(GO_LDFLAGS)' -o plugins/modules/$$m ./modules/$$m; \
 	  echo "built plugins/modules/$$m ($$(stat -c %s plugins/modules/$$m) bytes, linux/$(GOARCH))"; \
@@ -29,6 +32,9 @@ build: $(GUEST) ## static module binaries in plugins/modules/ (GOARCH=arm64 for 
 
 $(GUEST): $(shell find internal/guest internal/runner -name '*.go' -o -name '*.sh' 2>/dev/null) go.mod
 	CGO_ENABLED=0 $(GO) build -o $@ ./internal/guest/cmd/guest
+
+$(COLLECTION_LINK):
+	mkdir -p $(dir $@) && ln -sfn $(CURDIR) $@
 
 venv: $(VENV)/.installed ## Python tools (ansible-core, molecule, ansible-lint) pinned in .ci/requirements.txt
 
@@ -46,6 +52,7 @@ test: ## everything: unit, guest integration, molecule; prints each phase's time
 	@$(TIMED) "build" $(MAKE) --no-print-directory build
 	@$(TIMED) "unit tests" $(MAKE) --no-print-directory unit
 	@$(TIMED) "guest integration tests" $(MAKE) --no-print-directory guest-test
+	@$(TIMED) "molecule scenarios" $(MAKE) --no-print-directory molecule
 
 unit: venv ## Go unit tests and the ansible-playbook protocol conformance test
 	DIRECTLVM_REQUIRE_ANSIBLE=1 $(GO) test -count=1 ./...
@@ -53,6 +60,10 @@ unit: venv ## Go unit tests and the ansible-playbook protocol conformance test
 guest-test: $(GUEST) ## build the guest image if needed, boot one guest, run every *_guest_test.go in it
 	$(GUEST) image
 	$(GUEST) session -- $(GUEST) test ./...
+
+molecule: build venv ## every molecule scenario, each on its own guest VM
+	$(GUEST) session -- env PATH=$(CURDIR)/$(VENV)/bin:$(PATH) DIRECTLVM_GUEST_BIN=$(CURDIR)/$(GUEST) \
+	  ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(VENV)/bin/molecule test --all
 
 lint: venv ## gofmt, go vet, ansible-lint
 	@test -z "$$(gofmt -l . | tee /dev/stderr)" || { echo "gofmt: files above need formatting"; exit 1; }

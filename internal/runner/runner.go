@@ -71,6 +71,10 @@ type Config struct {
 	ExtraPath []string
 	// Env is added to the environment of every command (KEY=VALUE).
 	Env []string
+	// Locale is the LC_ALL every command gets; empty means "C", which keeps
+	// the tools' messages in the English that callers interpret. Commands
+	// that insist on UTF-8 (ansible) need "C.UTF-8".
+	Locale string
 }
 
 // SbinDirs returns the directories searched after PATH: under become, PATH
@@ -86,6 +90,9 @@ type Exec struct {
 func New(cfg Config) *Exec {
 	if cfg.DefaultTimeout <= 0 {
 		cfg.DefaultTimeout = 5 * time.Minute
+	}
+	if cfg.Locale == "" {
+		cfg.Locale = "C"
 	}
 	if cfg.ExtraPath == nil {
 		cfg.ExtraPath = SbinDirs()
@@ -131,7 +138,7 @@ func (e *Exec) Run(ctx context.Context, cmd Cmd) (Result, error) {
 	defer cancel()
 
 	c := exec.CommandContext(ctx, path, cmd.Argv[1:]...)
-	c.Env = commandEnv(os.Environ(), append(append([]string(nil), e.cfg.Env...), cmd.Env...))
+	c.Env = commandEnv(os.Environ(), append(append([]string(nil), e.cfg.Env...), cmd.Env...), e.cfg.Locale)
 	var stdout, stderr bytes.Buffer
 	c.Stdout, c.Stderr = &stdout, &stderr
 	if cmd.Stdout != nil {
@@ -161,8 +168,8 @@ func (e *Exec) Run(ctx context.Context, cmd Cmd) (Result, error) {
 }
 
 // commandEnv pins the locale and appends extra variables. Later entries win
-// in os/exec, so LC_ALL=C overrides whatever the caller's environment says.
-func commandEnv(base, extra []string) []string {
+// in os/exec, so LC_ALL overrides whatever the caller's environment says.
+func commandEnv(base, extra []string, locale string) []string {
 	env := make([]string, 0, len(base)+len(extra)+2)
 	for _, kv := range base {
 		if strings.HasPrefix(kv, "LC_ALL=") || strings.HasPrefix(kv, "LANG=") || strings.HasPrefix(kv, "LANGUAGE=") {
@@ -171,7 +178,7 @@ func commandEnv(base, extra []string) []string {
 		env = append(env, kv)
 	}
 	env = append(env, extra...)
-	return append(env, "LC_ALL=C", "LANG=C")
+	return append(env, "LC_ALL="+locale, "LANG="+locale)
 }
 
 // ExitError is a command that ran and failed: it exited non-zero, was

@@ -127,3 +127,13 @@ func TestCommandEnvIsAddedButCannotUnpinTheLocale(t *testing.T) {
 		t.Errorf("a command's Env overrode LC_ALL=C:\n%s", env)
 	}
 }
+
+func TestTheLocaleCanBeUTF8ForToolsThatNeedIt(t *testing.T) {
+	res, err := New(Config{Locale: "C.UTF-8"}).Run(context.Background(), Command("env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env := string(res.Stdout); !strings.Contains(env, "\nLC_ALL=C.UTF-8\n") {
+		t.Fatalf("LC_ALL not set to C.UTF-8:\n%s", env)
+	}
+}

@@ -50,7 +50,7 @@ func run(ctx context.Context, args []string) (int, error) {
 	if len(args) == 0 {
 		return 2, fmt.Errorf(usage)
 	}
-	r := runner.New(runner.Config{DefaultTimeout: 10 * time.Minute})
+	r := runner.New(runner.Config{DefaultTimeout: 10 * time.Minute, Locale: "C.UTF-8"})
 	fs := flag.NewFlagSet("guest "+args[0], flag.ContinueOnError)
 	state := fs.String("state", "", "state directory of the guest")
 	var disks diskFlags
