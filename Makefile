@@ -50,6 +50,7 @@ test: ## everything: unit, guest integration, molecule; prints each phase's time
 	@$(TIMED) "host tools" $(MAKE) --no-print-directory host-tools
 	@$(TIMED) "python venv" $(MAKE) --no-print-directory venv
 	@$(TIMED) "build" $(MAKE) --no-print-directory build
+	@$(TIMED) "lint" $(MAKE) --no-print-directory lint
 	@$(TIMED) "unit tests" $(MAKE) --no-print-directory unit
 	@$(TIMED) "guest integration tests" $(MAKE) --no-print-directory guest-test
 	@$(TIMED) "molecule scenarios" $(MAKE) --no-print-directory molecule
@@ -65,9 +66,10 @@ molecule: build venv ## every molecule scenario, each on its own guest VM
 	$(GUEST) session -- env PATH=$(CURDIR)/$(VENV)/bin:$(PATH) DIRECTLVM_GUEST_BIN=$(CURDIR)/$(GUEST) \
 	  ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(VENV)/bin/molecule test --all
 
-lint: venv ## gofmt, go vet, ansible-lint
+lint: venv $(COLLECTION_LINK) ## gofmt, go vet, ansible-lint (production profile)
 	@test -z "$$(gofmt -l . | tee /dev/stderr)" || { echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(VENV)/bin/ansible-lint --profile production
 
 clean: ## remove build output (the cached guest image stays in ~/.cache/directlvm-docker)
 	rm -rf bin plugins/modules/*[!.][!y][!m][!l]

@@ -1,0 +1,301 @@
+package lvmprofile
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/directlvm/docker/internal/lvm/lvmtest"
+	"github.com/directlvm/docker/internal/runner"
+	"github.com/directlvm/docker/internal/systemd"
+)
+
+// profileDirIn makes a profile directory under a test's temp dir and
+// returns it with the profile's path in it.
+func profileDirIn(t *testing.T) (dir, path string) {
+	dir = filepath.Join(t.TempDir(), "profile")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir, ProfilePath(dir, "docker-thinpool")
+}
+
+func writeProfile(t *testing.T, path string, content []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustSucceed(t *testing.T, res map[string]any, changed bool) {
+	t.Helper()
+	if res["failed"] == true {
+		t.Fatalf("module failed: %v", res["msg"])
+	}
+	if res["changed"] != changed {
+		t.Fatalf("changed = %v, want %v: %v", res["changed"], changed, res)
+	}
+}
+
+func actionsOf(res map[string]any) []string {
+	var out []string
+	for _, a := range res["actions"].([]any) {
+		out = append(out, a.(string))
+	}
+	return out
+}
+
+func TestAConvergedHostRunsTwoLVMCommandsAndChangesNothing(t *testing.T) {
+	dir, path := profileDirIn(t)
+	writeProfile(t, path, golden(t))
+	f := runner.NewFake(t)
+	lvmconfigSays(f, dir)
+	fullreport(f, raw(t, lvmtest.PoolInUseOther)) // attached and monitored
+	sd := servicesUp()
+	res := execute(t, host(f, sd), map[string]any{"lv": "docker/thinpool", "_ansible_diff": true})
+	mustSucceed(t, res, false)
+	if len(f.Calls()) != 2 || len(res["actions"].([]any)) != 0 || len(sd.calls) != 0 {
+		t.Errorf("a converged host must only read: commands %v, systemd %v", f.Calls(), sd.calls)
+	}
+	profile := res["profile"].(map[string]any)
+	if profile["path"] != path || profile["threshold"] != float64(80) || profile["percent"] != float64(20) ||
+		profile["monitored"] != true || !slices.Equal(toStrings(profile["attached_to"]), []string{"docker/thinpool"}) {
+		t.Errorf("profile: %v", profile)
+	}
+	if facts := res["ansible_facts"].(map[string]any); facts["directlvm_profile"] == nil {
+		t.Errorf("fact directlvm_profile missing: %v", facts)
+	}
+	if !sd.closed {
+		t.Error("the systemd connection was not closed")
+	}
+}
+
+func TestAGivenProfileDirSkipsAskingLVM(t *testing.T) {
+	dir, path := profileDirIn(t)
+	writeProfile(t, path, golden(t))
+	f := runner.NewFake(t)
+	fullreport(f, raw(t, lvmtest.PoolInUseOther))
+	res := execute(t, host(f, servicesUp()), map[string]any{"lv": "docker/thinpool", "profile_dir": dir})
+	mustSucceed(t, res, false)
+	if len(f.Calls()) != 1 {
+		t.Errorf("want only the LVM report, ran %v", f.Calls())
+	}
+}
+
+func TestCheckModeChangesNothingAndSaysWhatItWouldDo(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "profile") // does not exist yet
+	path := ProfilePath(dir, "docker-thinpool")
+	f := runner.NewFake(t)
+	lvmconfigSays(f, dir)
+	fullreport(f, unmonitored(raw(t, lvmtest.Pool)))
+	sd := servicesUp().with("lvm2-monitor.service", func(u *systemd.UnitState) { u.UnitFileState, u.ActiveState = "disabled", "inactive" })
+	res := execute(t, host(f, sd), map[string]any{"lv": "docker/thinpool", "_ansible_check_mode": true, "_ansible_diff": true})
+	mustSucceed(t, res, true)
+
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("check mode created %s: %v", dir, err)
+	}
+	if len(f.Calls()) != 2 || len(sd.calls) != 0 {
+		t.Errorf("check mode must only read: commands %v, systemd %v", f.Calls(), sd.calls)
+	}
+	want := []string{validate(t), "create directory " + dir + " (mode 0755)", "write " + path, attach,
+		"systemctl enable lvm2-monitor.service", "systemctl start lvm2-monitor.service", monitor}
+	if got := actionsOf(res); !slices.Equal(got, want) {
+		t.Errorf("actions:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+	diff := res["diff"].(map[string]any)
+	if diff["before"] != "" || diff["after"] != string(golden(t)) || diff["before_header"] != path || diff["after_header"] != path {
+		t.Errorf("diff: %v", diff)
+	}
+	profile := res["profile"].(map[string]any)
+	if profile["present"] != true || profile["monitored"] != true || !slices.Contains(toStrings(profile["attached_to"]), "docker/thinpool") {
+		t.Errorf("check mode must report the state it would lead to: %v", profile)
+	}
+	if !strings.HasPrefix(res["msg"].(string), "check mode: 7 action(s) would run") {
+		t.Errorf("msg: %v", res["msg"])
+	}
+}
+
+func TestApplyWritesValidatesAttachesMonitorsAndReReads(t *testing.T) {
+	dir, path := profileDirIn(t)
+	writeProfile(t, path, []byte("activation { thin_pool_autoextend_threshold=70 }\n"))
+	f := runner.NewFake(t)
+	lvmconfigSays(f, dir)
+	fullreport(f, unmonitored(raw(t, lvmtest.Pool)))
+	f.Expect(ValidateArgv(golden(t))...).Stdout("LVM configuration valid.\n")
+	f.Expect(strings.Fields(attach)...)
+	f.Expect(strings.Fields(monitor)...)
+	fullreport(f, attached(raw(t, lvmtest.Pool)))
+	sd := servicesUp().with("dm-event.socket", func(u *systemd.UnitState) { u.UnitFileState = "disabled" })
+	res := execute(t, host(f, sd), map[string]any{"lv": "docker/thinpool", "_ansible_diff": true})
+	mustSucceed(t, res, true)
+
+	got, err := os.ReadFile(path)
+	if err != nil || string(got) != string(golden(t)) {
+		t.Fatalf("profile file: %q, %v", got, err)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o644 {
+		t.Errorf("mode %04o, want 0644", fi.Mode().Perm())
+	}
+	if !slices.Equal(sd.calls, []string{"enable dm-event.socket"}) {
+		t.Errorf("systemd: %v", sd.calls)
+	}
+	diff := res["diff"].(map[string]any)
+	if diff["before"] != "activation { thin_pool_autoextend_threshold=70 }\n" || diff["after"] != string(golden(t)) {
+		t.Errorf("diff: %v", diff)
+	}
+	if msg := res["msg"].(string); !strings.Contains(msg, "attached to docker/thinpool, monitored by dmeventd") {
+		t.Errorf("msg: %s", msg)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("the profile directory should hold only the profile: %v", entries)
+	}
+}
+
+func TestThreshold30IsRefusedBeforeAnythingRuns(t *testing.T) {
+	dir, path := profileDirIn(t)
+	f := runner.NewFake(t) // any command fails the test
+	res := execute(t, host(f, servicesUp()), map[string]any{"autoextend_threshold": 30, "autoextend_percent": 0, "profile_dir": dir})
+	if res["failed"] != true {
+		t.Fatalf("want a failure: %v", res)
+	}
+	msg := res["msg"].(string)
+	for _, want := range []string{"autoextend_threshold=30 is below 50", "autoextend_percent=0 must be greater than 0"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("msg does not say %q: %s", want, msg)
+		}
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a refused run wrote %s", path)
+	}
+}
+
+func TestAProfileLVMRejectsIsNeverWritten(t *testing.T) {
+	dir, path := profileDirIn(t)
+	f := runner.NewFake(t)
+	fullreport(f, raw(t, lvmtest.Pool))
+	f.Expect(ValidateArgv(golden(t))...).Stderr("  Configuration setting \"activation/thin_pool_autoextend_percent\" unknown.\n  LVM configuration invalid.").Exit(5)
+	fullreport(f, raw(t, lvmtest.Pool))
+	res := execute(t, host(f, servicesUp()), map[string]any{"lv": "docker/thinpool", "profile_dir": dir})
+	if res["failed"] != true {
+		t.Fatalf("want a failure: %v", res)
+	}
+	msg := res["msg"].(string)
+	for _, want := range []string{"step 1 of 3", "LVM must accept the profile", "LVM configuration invalid", "0 step(s) before it completed"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("msg does not say %q: %s", want, msg)
+		}
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a profile LVM rejected was written")
+	}
+	if len(res["actions"].([]any)) != 0 {
+		t.Errorf("actions should list only what completed: %v", res["actions"])
+	}
+}
+
+func TestAPoolThatStaysUnmonitoredFailsTheRun(t *testing.T) {
+	dir, path := profileDirIn(t)
+	writeProfile(t, path, golden(t))
+	f := runner.NewFake(t)
+	fullreport(f, unmonitored(attached(raw(t, lvmtest.Pool))))
+	f.Expect(strings.Fields(monitor)...)
+	fullreport(f, unmonitored(attached(raw(t, lvmtest.Pool))))
+	res := execute(t, host(f, servicesUp()), map[string]any{"lv": "docker/thinpool", "profile_dir": dir})
+	if res["failed"] != true || !strings.Contains(res["msg"].(string), "docker/thinpool is not monitored by dmeventd") {
+		t.Fatalf("want a failure naming the unmonitored pool: %v", res)
+	}
+	if res["changed"] != true {
+		t.Errorf("the run did change something: %v", res)
+	}
+}
+
+func TestThePoolsRoomToGrowIsReported(t *testing.T) {
+	dir, path := profileDirIn(t)
+	writeProfile(t, path, golden(t))
+	// The runbook's 95%VG pool: 128 MiB free, one 20% step is 776.8 MiB.
+	f := runner.NewFake(t)
+	fullreport(f, raw(t, lvmtest.PoolInUseOther))
+	res := execute(t, host(f, servicesUp()), map[string]any{"lv": "docker/thinpool", "profile_dir": dir})
+	mustSucceed(t, res, false)
+	profile := res["profile"].(map[string]any)
+	if profile["autoextend_possible"] != false || profile["vg_free_bytes"] != float64(128<<20) {
+		t.Errorf("profile: %v", profile)
+	}
+	warnings := toStrings(res["warnings"])
+	if len(warnings) != 1 {
+		t.Fatalf("want one warning, got %q", warnings)
+	}
+	for _, want := range []string{"volume group docker has 128.0 MiB free", "20% autoextend step", "776.8 MiB", "add a disk", "data_size"} {
+		if !strings.Contains(warnings[0], want) {
+			t.Errorf("warning does not say %q: %s", want, warnings[0])
+		}
+	}
+
+	// With 2 GiB free, a step fits.
+	f = runner.NewFake(t)
+	fullreport(f, edit(raw(t, lvmtest.PoolInUseOther), dockerVG, "vg_free", "2147483648"))
+	res = execute(t, host(f, servicesUp()), map[string]any{"lv": "docker/thinpool", "profile_dir": dir})
+	if res["profile"].(map[string]any)["autoextend_possible"] != true || res["warnings"] != nil {
+		t.Errorf("with room: %v", res)
+	}
+}
+
+func TestAbsentDetachesAndRemovesTheFile(t *testing.T) {
+	dir, path := profileDirIn(t)
+	writeProfile(t, path, golden(t))
+	f := runner.NewFake(t)
+	fullreport(f, raw(t, lvmtest.PoolInUseOther))
+	f.Expect(strings.Fields(detach)...)
+	fullreport(f, raw(t, lvmtest.Pool))
+	h := host(f, nil)
+	h.Systemd = func(context.Context) (Systemd, error) { return nil, errors.New("state=absent must not need systemd") }
+	res := execute(t, h, map[string]any{"lv": "docker/thinpool", "state": "absent", "profile_dir": dir})
+	mustSucceed(t, res, true)
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s is still there", path)
+	}
+	if got := actionsOf(res); !slices.Equal(got, []string{detach, "remove " + path}) {
+		t.Errorf("actions: %v", got)
+	}
+}
+
+func TestAbsentIsRefusedWhileAnotherPoolUsesTheProfile(t *testing.T) {
+	dir, path := profileDirIn(t)
+	writeProfile(t, path, golden(t))
+	f := runner.NewFake(t)
+	fullreport(f, raw(t, lvmtest.PoolInUseOther))
+	res := execute(t, host(f, nil), map[string]any{"state": "absent", "profile_dir": dir})
+	if res["failed"] != true || !strings.Contains(res["msg"].(string), "still attached to docker/thinpool") {
+		t.Fatalf("want a refusal naming the pool: %v", res)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("the profile must be kept: %v", err)
+	}
+}
+
+func TestAHostWithoutSystemdFailsWithAWayOut(t *testing.T) {
+	f := runner.NewFake(t)
+	h := host(f, nil)
+	h.Systemd = func(context.Context) (Systemd, error) {
+		return nil, errors.New("cannot reach systemd over D-Bus (/run/dbus/system_bus_socket): no such file")
+	}
+	res := execute(t, h, map[string]any{"lv": "docker/thinpool"})
+	if res["failed"] != true || !strings.Contains(res["msg"].(string), "monitor=false") {
+		t.Fatalf("want a failure suggesting monitor=false: %v", res)
+	}
+}
+
+func toStrings(v any) []string {
+	l, _ := v.([]any)
+	out := make([]string, 0, len(l))
+	for _, item := range l {
+		out = append(out, item.(string))
+	}
+	return out
+}
