@@ -62,3 +62,32 @@ func yn(b bool) string {
 	}
 	return "n"
 }
+
+// Profiles and monitoring (lvm_profile).
+
+// ValidateConfig makes LVM check a profile's text before it is written:
+// --config puts the text in front of LVM's configuration cascade and
+// --validate checks exactly that front tree (unknown settings, wrong
+// types, bad syntax) and exits non-zero when it is invalid (lvmconfig(8)).
+// lvmconfig's --file names an output file, so it cannot be used to feed it
+// one.
+func ValidateConfig(content []byte) []string {
+	return []string{"lvmconfig", "--validate", "--config", string(content)}
+}
+
+// AttachProfile attaches metadata profile name to vg/lv; LVM keeps the name in
+// the VG metadata and reads NAME.profile whenever it acts on the LV.
+func AttachProfile(name, vg, lv string) []string {
+	return []string{"lvchange", "--metadataprofile", name, vg + "/" + lv}
+}
+
+// DetachProfile detaches whatever profile vg/lv has.
+func DetachProfile(vg, lv string) []string {
+	return []string{"lvchange", "--detachprofile", vg + "/" + lv}
+}
+
+// Monitor registers vg/lv with dmeventd, which extends a thin pool
+// past its threshold (seg_monitor becomes "monitored").
+func Monitor(vg, lv string) []string {
+	return []string{"lvchange", "--monitor", "y", vg + "/" + lv}
+}

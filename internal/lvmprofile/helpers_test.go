@@ -188,7 +188,7 @@ func golden(t *testing.T) []byte {
 
 // validate is the action string of LVM's check of the default profile.
 func validate(t *testing.T) string {
-	return runner.Join(ValidateArgv(golden(t)))
+	return runner.Join(lvm.ValidateConfig(golden(t)))
 }
 
 // fsMode and dirBit build FileState modes in tests.

@@ -1,6 +1,8 @@
 package lvmprofile
 
 import (
+	"github.com/directlvm/docker/internal/lvm"
+
 	"context"
 	"errors"
 	"os"
@@ -126,7 +128,7 @@ func TestApplyWritesValidatesAttachesMonitorsAndReReads(t *testing.T) {
 	f := runner.NewFake(t)
 	lvmconfigSays(f, dir)
 	fullreport(f, unmonitored(raw(t, lvmtest.Pool)))
-	f.Expect(ValidateArgv(golden(t))...).Stdout("LVM configuration valid.\n")
+	f.Expect(lvm.ValidateConfig(golden(t))...).Stdout("LVM configuration valid.\n")
 	f.Expect(strings.Fields(attach)...)
 	f.Expect(strings.Fields(monitor)...)
 	fullreport(f, attached(raw(t, lvmtest.Pool)))
@@ -179,7 +181,7 @@ func TestAProfileLVMRejectsIsNeverWritten(t *testing.T) {
 	dir, path := profileDirIn(t)
 	f := runner.NewFake(t)
 	fullreport(f, raw(t, lvmtest.Pool))
-	f.Expect(ValidateArgv(golden(t))...).Stderr("  Configuration setting \"activation/thin_pool_autoextend_percent\" unknown.\n  LVM configuration invalid.").Exit(5)
+	f.Expect(lvm.ValidateConfig(golden(t))...).Stderr("  Configuration setting \"activation/thin_pool_autoextend_percent\" unknown.\n  LVM configuration invalid.").Exit(5)
 	fullreport(f, raw(t, lvmtest.Pool))
 	res := execute(t, host(f, servicesUp()), map[string]any{"lv": "docker/thinpool", "profile_dir": dir})
 	if res["failed"] != true {

@@ -1,6 +1,8 @@
 package lvmprofile
 
 import (
+	"github.com/directlvm/docker/internal/lvm"
+
 	"bytes"
 	"fmt"
 	"io/fs"
@@ -105,7 +107,7 @@ func PlanPresent(c Config, obs *Observed) (*Plan, error) {
 			if lv.Profile != "" {
 				why += " in place of profile " + lv.Profile
 			}
-			p.add(Action{Why: why, Argv: AttachArgv(c.Name, c.VG, c.LV)})
+			p.add(Action{Why: why, Argv: lvm.AttachProfile(c.Name, c.VG, c.LV)})
 		}
 		if c.Monitor && lv.Monitor != "monitored" && !lv.Active {
 			return nil, refuse("thin pool %s is not active, so dmeventd cannot monitor it: activate it (lvchange -ay %s) and run again, or set monitor=false",
@@ -118,7 +120,7 @@ func PlanPresent(c Config, obs *Observed) (*Plan, error) {
 		}
 		if c.LV != "" {
 			if lv, _ := obs.LVM.LV(c.VG, c.LV); lv.Monitor != "monitored" {
-				p.add(Action{Why: fmt.Sprintf("have dmeventd monitor %s (seg_monitor is %q)", c.Pool(), lv.Monitor), Argv: MonitorArgv(c.VG, c.LV)})
+				p.add(Action{Why: fmt.Sprintf("have dmeventd monitor %s (seg_monitor is %q)", c.Pool(), lv.Monitor), Argv: lvm.Monitor(c.VG, c.LV)})
 			}
 		}
 	}
@@ -147,7 +149,7 @@ func planFile(p *Plan, c Config, obs *Observed) error {
 	default:
 		return nil
 	}
-	p.add(Action{Why: "LVM must accept the profile before it is written", Argv: ValidateArgv(content)})
+	p.add(Action{Why: "LVM must accept the profile before it is written", Argv: lvm.ValidateConfig(content)})
 	if !obs.DirExists {
 		p.add(Action{Why: "LVM's profile directory does not exist", Mkdir: obs.Dir})
 	}
@@ -203,7 +205,7 @@ func PlanAbsent(c Config, obs *Observed) (*Plan, error) {
 	}
 	if c.LV != "" {
 		if lv, ok := obs.LVM.LV(c.VG, c.LV); ok && lv.Profile == c.Name {
-			p.add(Action{Why: "detach the profile from " + c.Pool(), Argv: DetachArgv(c.VG, c.LV)})
+			p.add(Action{Why: "detach the profile from " + c.Pool(), Argv: lvm.DetachProfile(c.VG, c.LV)})
 		}
 	}
 	if f := obs.File; f != nil {
