@@ -1,8 +1,6 @@
 package lvmprofile
 
 import (
-	"github.com/directlvm/docker/internal/lvm"
-
 	"context"
 	"errors"
 	"os"
@@ -11,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/lvm/lvmtest"
 	"github.com/directlvm/docker/internal/runner"
 	"github.com/directlvm/docker/internal/systemd"

@@ -1,14 +1,13 @@
 package lvmprofile
 
 import (
-	"github.com/directlvm/docker/internal/lvm"
-
 	"bytes"
 	"fmt"
 	"io/fs"
 	"slices"
 	"strings"
 
+	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/runner"
 )
 
