@@ -225,3 +225,21 @@ func TestGuestThreshold30IsRefusedAndNothingIsWritten(t *testing.T) {
 		t.Errorf("%s was written: %v", path, err)
 	}
 }
+
+// The validation step must be able to say no: LVM rejects a profile whose
+// text is malformed or whose setting has the wrong type.
+func TestGuestLVMValidationRejectsABrokenProfile(t *testing.T) {
+	guesttest.Require(t)
+	r := guesttest.Runner()
+	if _, err := r.Run(context.Background(), runner.Command(lvm.ValidateConfig(Render(80, 20))...)); err != nil {
+		t.Fatalf("LVM rejects the profile we write: %v", err)
+	}
+	for _, bad := range []string{
+		"activation {\n\tthin_pool_autoextend_threshold=\"eighty\"\n}\n",
+		"activation {\n\tthin_pool_autoextend_threshold=80\n", // unclosed section
+	} {
+		if _, err := r.Run(context.Background(), runner.Command(lvm.ValidateConfig([]byte(bad))...)); err == nil {
+			t.Errorf("LVM accepted a broken profile:\n%s", bad)
+		}
+	}
+}
