@@ -127,7 +127,7 @@ func Start(ctx context.Context, r runner.Runner, o Options) (*VM, error) {
 // host's loopback.
 func qemuArgv(o Options, vm *VM, overlay, pidFile string) []string {
 	a := []string{"qemu-system-x86_64",
-		"-name", "directlvm-guest," + "process=directlvm-guest",
+		"-name", "directlvm-guest",
 		"-accel", "tcg,thread=multi", "-cpu", "max",
 		"-smp", strconv.Itoa(o.CPUs), "-m", strconv.Itoa(o.MemoryMiB),
 		"-display", "none", "-vga", "none", "-no-reboot",

@@ -160,7 +160,10 @@ func (e *Exec) Run(ctx context.Context, cmd Cmd) (Result, error) {
 	}
 	xe := &ExitError{Argv: cmd.Argv, ExitCode: res.ExitCode, Stderr: string(res.Stderr), Err: runErr}
 	if ctxErr := ctx.Err(); ctxErr != nil {
-		xe.Err = fmt.Errorf("%w after %s", ctxErr, timeout)
+		xe.Err = ctxErr // cancelled by the caller (an interrupt, say)
+		if errors.Is(ctxErr, context.DeadlineExceeded) {
+			xe.Err = fmt.Errorf("%w after %s", ctxErr, timeout)
+		}
 		xe.ExitCode = -1
 		res.ExitCode = -1
 	}

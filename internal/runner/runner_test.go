@@ -137,3 +137,12 @@ func TestTheLocaleCanBeUTF8ForToolsThatNeedIt(t *testing.T) {
 		t.Fatalf("LC_ALL not set to C.UTF-8:\n%s", env)
 	}
 }
+
+func TestACancelledCommandSaysCancelledNotTimedOut(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	_, err := New(Config{}).Run(ctx, Command("sleep", "10"))
+	if !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "after") {
+		t.Fatalf("want a plain cancellation, got %v", err)
+	}
+}
