@@ -33,6 +33,7 @@ type TestOptions struct {
 	Disks         int      // blank data disks attached to the guest
 	DiskSizeBytes int64
 	Timeout       time.Duration
+	Run           string // -test.run pattern; default ^TestGuest
 	Log           func(string, ...any)
 	Out           io.Writer // test output; default os.Stdout
 }
@@ -100,6 +101,9 @@ func RunGoTests(ctx context.Context, r runner.Runner, o TestOptions) (bool, erro
 		o.Log("guest stopped in %s", time.Since(t).Round(100*time.Millisecond))
 	}()
 
+	if o.Run == "" {
+		o.Run = "^TestGuest"
+	}
 	var total testCounts
 	allOK := true
 	for _, p := range pkgs {
@@ -111,8 +115,8 @@ func RunGoTests(ctx context.Context, r runner.Runner, o TestOptions) (bool, erro
 			return false, err
 		}
 		remote := runner.Join([]string{"env", EnvInGuest + "=1", EnvGuestDisks + "=" + strings.Join(serials, ","),
-			"sh", "-c", `cd "$1" && exec ./pkg.test -test.v -test.count=1 -test.run '^TestGuest' -test.timeout "$2"`,
-			"sh", remoteDir, o.Timeout.String()})
+			"sh", "-c", `cd "$1" && exec ./pkg.test -test.v -test.count=1 -test.run "$3" -test.timeout "$2"`,
+			"sh", remoteDir, o.Timeout.String(), o.Run})
 		fmt.Fprintf(o.Out, "=== guest: %s\n", p.ImportPath)
 		var buf bytes.Buffer
 		t := time.Now()

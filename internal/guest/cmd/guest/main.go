@@ -58,6 +58,7 @@ func run(ctx context.Context, args []string) (int, error) {
 	ndisks := fs.Int("disks", 20, "test: number of blank data disks")
 	diskSize := fs.String("disk-size", "8G", "test: size of each blank data disk")
 	group := fs.String("group", "docker_hosts", "with: inventory group of the guest")
+	runPattern := fs.String("run", "", "test: only tests matching this -test.run pattern (default ^TestGuest)")
 	timeout := fs.Duration("timeout", 30*time.Minute, "test: time limit for the guest test binaries")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2, err
@@ -123,7 +124,7 @@ func run(ctx context.Context, args []string) (int, error) {
 		if len(rest) == 0 {
 			rest = []string{"./..."}
 		}
-		ok, err := guest.RunGoTests(ctx, r, guest.TestOptions{Image: img, Packages: rest, Disks: *ndisks, DiskSizeBytes: size, Timeout: *timeout, Log: logf})
+		ok, err := guest.RunGoTests(ctx, r, guest.TestOptions{Image: img, Packages: rest, Disks: *ndisks, DiskSizeBytes: size, Timeout: *timeout, Run: *runPattern, Log: logf})
 		if err != nil {
 			return 1, err
 		}

@@ -1,0 +1,197 @@
+package docker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// DefaultSocket is where dockerd serves the Engine API unless told
+// otherwise (-H).
+const DefaultSocket = "/var/run/docker.sock"
+
+// ClientConfig configures a Client. The zero value is usable.
+type ClientConfig struct {
+	// Socket is the Engine API's unix socket; empty means DefaultSocket.
+	Socket string
+	// RequestTimeout bounds each request; zero means 30 seconds.
+	RequestTimeout time.Duration
+	// PollInterval is how often WaitReady asks; zero means half a second.
+	PollInterval time.Duration
+}
+
+// Client reads the Docker Engine API over its unix socket. It only reads:
+// GET /version, GET /info and GET /_ping.
+type Client struct {
+	cfg  ClientConfig
+	http *http.Client
+}
+
+// NewClient returns a client for the engine at cfg.Socket.
+func NewClient(cfg ClientConfig) *Client {
+	if cfg.Socket == "" {
+		cfg.Socket = DefaultSocket
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 30 * time.Second
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 500 * time.Millisecond
+	}
+	socket := cfg.Socket
+	transport := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", socket)
+		},
+		// A restarted engine closes every connection: never reuse one.
+		DisableKeepAlives: true,
+	}
+	return &Client{cfg: cfg, http: &http.Client{Transport: transport, Timeout: cfg.RequestTimeout}}
+}
+
+// Socket returns the socket the client talks to.
+func (c *Client) Socket() string { return c.cfg.Socket }
+
+// ErrUnreachable says that nothing answered on the socket: the engine is
+// not running, is starting, or listens elsewhere.
+var ErrUnreachable = errors.New("the Docker Engine API does not answer")
+
+// APIError is an answer of the engine other than success.
+type APIError struct {
+	Path       string
+	StatusCode int
+	Message    string // the engine's {"message": ...}, or the body
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("docker engine: GET %s: HTTP %d: %s", e.Path, e.StatusCode, e.Message)
+}
+
+// VersionInfo is the part of GET /version this project reads.
+type VersionInfo struct {
+	Version       string `json:"Version"`       // engine version, e.g. "20.10.24+dfsg1"
+	APIVersion    string `json:"ApiVersion"`    // newest API version served, e.g. "1.41"
+	MinAPIVersion string `json:"MinAPIVersion"` // oldest API version served
+	Os            string `json:"Os"`
+	Arch          string `json:"Arch"`
+	KernelVersion string `json:"KernelVersion"`
+}
+
+// Info is the part of GET /info this project reads.
+type Info struct {
+	ServerVersion string `json:"ServerVersion"`
+	// Driver is the storage driver in use, e.g. "overlay2" or "devicemapper".
+	Driver string `json:"Driver"`
+	// DriverStatus is the driver's own report as label/value pairs, in the
+	// driver's order; for devicemapper "Pool Name", "Data file",
+	// "Udev Sync Supported", "Deferred Removal Enabled", ... (moby
+	// daemon/graphdriver/devmapper/driver.go Status).
+	DriverStatus [][2]string `json:"DriverStatus"`
+	// DockerRootDir is the data root, e.g. /var/lib/docker.
+	DockerRootDir string   `json:"DockerRootDir"`
+	Warnings      []string `json:"Warnings"`
+	Containers    int      `json:"Containers"`
+	Images        int      `json:"Images"`
+}
+
+// DriverStatusMap returns DriverStatus as a map from label to value.
+func (i Info) DriverStatusMap() map[string]string {
+	m := make(map[string]string, len(i.DriverStatus))
+	for _, kv := range i.DriverStatus {
+		m[kv[0]] = kv[1]
+	}
+	return m
+}
+
+// Status returns the value of one DriverStatus label.
+func (i Info) Status(label string) (string, bool) {
+	for _, kv := range i.DriverStatus {
+		if kv[0] == label {
+			return kv[1], true
+		}
+	}
+	return "", false
+}
+
+// Version asks the engine for its version (GET /version).
+func (c *Client) Version(ctx context.Context) (VersionInfo, error) {
+	var v VersionInfo
+	err := c.get(ctx, "/version", &v)
+	return v, err
+}
+
+// Info asks the engine for its state, storage driver included (GET /info).
+func (c *Client) Info(ctx context.Context) (Info, error) {
+	var i Info
+	err := c.get(ctx, "/info", &i)
+	return i, err
+}
+
+// Ping asks whether the engine serves requests (GET /_ping answers "OK").
+func (c *Client) Ping(ctx context.Context) error {
+	return c.get(ctx, "/_ping", nil)
+}
+
+// WaitReady polls GET /_ping until the engine answers or timeout passes.
+// The error carries the last reason it did not answer.
+func (c *Client) WaitReady(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(c.cfg.PollInterval)
+	defer tick.Stop()
+	for {
+		err := c.Ping(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the Docker Engine API on unix://%s did not answer within %s: %w", c.cfg.Socket, timeout, err)
+		case <-tick.C:
+		}
+	}
+}
+
+// get sends one GET and decodes a JSON answer into out (nil: any 2xx
+// answer will do).
+func (c *Client) get(ctx context.Context, path string, out any) error {
+	// The host part is ignored by the unix dialer; "docker" reads well in
+	// errors.
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://docker"+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("docker engine on unix://%s: GET %s: %w: %w", c.cfg.Socket, path, ErrUnreachable, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return fmt.Errorf("docker engine on unix://%s: GET %s: reading the answer: %w: %w", c.cfg.Socket, path, ErrUnreachable, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		msg := strings.TrimSpace(string(body))
+		var e struct {
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(body, &e) == nil && e.Message != "" {
+			msg = e.Message
+		}
+		return &APIError{Path: path, StatusCode: resp.StatusCode, Message: msg}
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("docker engine: GET %s: the answer is not the expected JSON: %w", path, err)
+	}
+	return nil
+}

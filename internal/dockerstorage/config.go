@@ -1,0 +1,224 @@
+// Package dockerstorage is the docker_storage module: it points Docker's
+// storage driver at an LVM thin pool (direct-lvm), or back to overlay2.
+//
+// Every run observes (docker.service over D-Bus, the engine's version and
+// GET /info, daemon.json, the unit's command lines and EnvironmentFiles,
+// the pool with dmsetup, the data root), plans (pure data: what to write,
+// stop, move aside, restart and check), applies the plan unless in check
+// mode, re-reads the engine and verifies it. A failed restart or
+// verification rolls every change back and quotes docker's own log.
+package dockerstorage
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/directlvm/docker/internal/ansible"
+	"github.com/directlvm/docker/internal/docker"
+)
+
+// Name is the module's name.
+const Name = "docker_storage"
+
+// The storage drivers the module sets up.
+const (
+	Devicemapper = "devicemapper"
+	Overlay2     = "overlay2"
+)
+
+// Spec declares the module's options: the public interface.
+func Spec() ansible.Spec {
+	return ansible.Spec{
+		Options: map[string]ansible.Option{
+			"driver":             {Type: ansible.TypeStr, Default: Devicemapper, Choices: []any{Devicemapper, Overlay2}},
+			"thinpool_device":    {Type: ansible.TypePath},
+			"deferred_removal":   {Type: ansible.TypeBool, Default: true},
+			"deferred_deletion":  {Type: ansible.TypeBool, Default: true},
+			"basesize":           {Type: ansible.TypeStr},
+			"min_free_space":     {Type: ansible.TypeStr},
+			"fs":                 {Type: ansible.TypeStr, Choices: []any{"xfs", "ext4"}},
+			"extra_storage_opts": {Type: ansible.TypeList, Elements: ansible.TypeStr},
+			"config_path":        {Type: ansible.TypePath, Default: docker.DefaultDaemonJSON},
+			"backup_data_root":   {Type: ansible.TypeBool, Default: true},
+			"restart":            {Type: ansible.TypeBool, Default: true},
+			"restart_timeout":    {Type: ansible.TypeInt, Default: 180},
+			"verify":             {Type: ansible.TypeBool, Default: true},
+			"rollback":           {Type: ansible.TypeBool, Default: true},
+		},
+		RequiredIf:        []ansible.RequiredIf{{Key: "driver", Value: Devicemapper, Requires: []string{"thinpool_device"}}},
+		SupportsCheckMode: true,
+	}
+}
+
+// Config is the validated request.
+type Config struct {
+	Driver string
+	// ThinpoolDevice is thinpool_device as given; PoolDMName is the pool's
+	// device-mapper name (docker-thinpool), which docker reports as its
+	// "Pool Name"; PoolDevice is /dev/mapper/PoolDMName, what
+	// dm.thinpooldev gets.
+	ThinpoolDevice   string
+	PoolDMName       string
+	PoolDevice       string
+	DeferredRemoval  bool
+	DeferredDeletion bool
+	BaseSize         string
+	MinFreeSpace     string
+	FS               string
+	ExtraOpts        []string
+	ConfigPath       string
+	BackupDataRoot   bool
+	Restart          bool
+	RestartTimeout   time.Duration
+	Verify           bool
+	Rollback         bool
+}
+
+// The devicemapper options the module's own options set; extra_storage_opts
+// may not set them again.
+var managedOpts = map[string]string{
+	"dm.thinpooldev":           "thinpool_device",
+	"dm.use_deferred_removal":  "deferred_removal",
+	"dm.use_deferred_deletion": "deferred_deletion",
+	"dm.basesize":              "basesize",
+	"dm.min_free_space":        "min_free_space",
+	"dm.fs":                    "fs",
+}
+
+// Docker's own automatic direct-lvm setup cannot be combined with
+// dm.thinpooldev (moby daemon/graphdriver/devmapper/device_setup.go).
+var directLVMOpts = []string{"dm.directlvm_device", "dm.thinp_percent", "dm.thinp_metapercent",
+	"dm.thinp_autoextend_threshold", "dm.thinp_autoextend_percent", "dm.directlvm_device_force"}
+
+var (
+	// dm.min_free_space: a whole percentage below 100 (docker parses it
+	// with strconv.ParseUint after cutting the "%").
+	minFreeSpace = regexp.MustCompile(`^[0-9]{1,2}%$`)
+	// dm.basesize: what docker's units.RAMInBytes accepts, e.g. 20G, 10GB, 512m.
+	baseSize = regexp.MustCompile(`^[0-9]+(\.[0-9]+)? ?[kKmMgGtTpP]?[iI]?[bB]?$`)
+	// A device-mapper name as LVM makes them.
+	dmName = regexp.MustCompile(`^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$`)
+)
+
+// ParseConfig validates the options and reports every problem at once.
+func ParseConfig(p ansible.Params) (Config, error) {
+	c := Config{
+		Driver:           p.String("driver"),
+		ThinpoolDevice:   p.String("thinpool_device"),
+		DeferredRemoval:  p.Bool("deferred_removal"),
+		DeferredDeletion: p.Bool("deferred_deletion"),
+		BaseSize:         p.String("basesize"),
+		MinFreeSpace:     p.String("min_free_space"),
+		FS:               p.String("fs"),
+		ExtraOpts:        p.StringList("extra_storage_opts"),
+		ConfigPath:       p.String("config_path"),
+		BackupDataRoot:   p.Bool("backup_data_root"),
+		Restart:          p.Bool("restart"),
+		RestartTimeout:   time.Duration(p.Int("restart_timeout")) * time.Second,
+		Verify:           p.Bool("verify"),
+		Rollback:         p.Bool("rollback"),
+	}
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if c.Driver == Devicemapper {
+		if c.ThinpoolDevice != "" {
+			name, err := poolDMName(c.ThinpoolDevice)
+			if err != nil {
+				bad("thinpool_device: %v", err)
+			}
+			c.PoolDMName, c.PoolDevice = name, "/dev/mapper/"+name
+		}
+		if c.DeferredDeletion && !c.DeferredRemoval {
+			bad("deferred_deletion=true needs deferred_removal=true: docker only defers deleting devices it defers removing; set both, or deferred_deletion=false")
+		}
+		if c.MinFreeSpace != "" && !minFreeSpace.MatchString(c.MinFreeSpace) {
+			bad("min_free_space=%q is not valid: docker wants a whole percentage below 100 with its %% sign, e.g. 10%%", c.MinFreeSpace)
+		}
+		if c.BaseSize != "" && !baseSize.MatchString(c.BaseSize) {
+			bad("basesize=%q is not a size: use e.g. 20G (it can only grow once docker has used it)", c.BaseSize)
+		}
+	} else {
+		for _, o := range []string{"thinpool_device", "basesize", "min_free_space", "fs", "deferred_removal", "deferred_deletion"} {
+			if p.IsSet(o) {
+				bad("%s is an option of driver=devicemapper, not driver=%s", o, c.Driver)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, o := range c.ExtraOpts {
+		key, _, ok := strings.Cut(o, "=")
+		key = strings.ToLower(strings.TrimSpace(key))
+		switch {
+		case !ok || key == "":
+			bad("extra_storage_opts: %q is not KEY=VALUE", o)
+		case managedOpts[key] != "" && c.Driver == Devicemapper:
+			bad("extra_storage_opts: %q sets %s, which option %s sets: use that option", o, key, managedOpts[key])
+		case containsFold(directLVMOpts, key):
+			bad("extra_storage_opts: %q belongs to Docker's own direct-lvm setup, which cannot be combined with dm.thinpooldev: this module uses a pool you made (directlvm.docker.lvm_thinpool)", o)
+		case c.Driver != Devicemapper && strings.HasPrefix(key, "dm."):
+			bad("extra_storage_opts: %q is a devicemapper option, but driver=%s", o, c.Driver)
+		case seen[key]:
+			bad("extra_storage_opts: %s is given twice", key)
+		}
+		seen[key] = true
+	}
+	if !filepath.IsAbs(c.ConfigPath) {
+		bad("config_path=%q is not an absolute path", c.ConfigPath)
+	}
+	if c.RestartTimeout <= 0 {
+		bad("restart_timeout=%d must be a positive number of seconds", p.Int("restart_timeout"))
+	}
+	return c, errors.Join(errs...)
+}
+
+// poolDMName returns the device-mapper name of a pool given as
+// /dev/mapper/NAME or as LVM's /dev/VG/LV.
+func poolDMName(dev string) (string, error) {
+	clean := filepath.Clean(dev)
+	if name, ok := strings.CutPrefix(clean, "/dev/mapper/"); ok && dmName.MatchString(name) && !strings.Contains(name, "/") {
+		return name, nil
+	}
+	parts := strings.Split(strings.TrimPrefix(clean, "/dev/"), "/")
+	if strings.HasPrefix(clean, "/dev/") && len(parts) == 2 && dmName.MatchString(parts[0]) && dmName.MatchString(parts[1]) {
+		// device-mapper's name for VG/LV: each "-" doubled, joined by "-".
+		return strings.ReplaceAll(parts[0], "-", "--") + "-" + strings.ReplaceAll(parts[1], "-", "--"), nil
+	}
+	return "", fmt.Errorf("%q is neither /dev/mapper/NAME nor /dev/VG/LV: give the thin pool's device, e.g. /dev/mapper/docker-thinpool", dev)
+}
+
+func containsFold(list []string, s string) bool {
+	for _, e := range list {
+		if strings.EqualFold(e, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// Storage is what daemon.json's storage keys must hold.
+func (c Config) Storage() docker.Storage {
+	s := docker.Storage{Driver: c.Driver}
+	if c.Driver == Devicemapper {
+		s.Opts = []string{
+			"dm.thinpooldev=" + c.PoolDevice,
+			fmt.Sprintf("dm.use_deferred_removal=%t", c.DeferredRemoval),
+			fmt.Sprintf("dm.use_deferred_deletion=%t", c.DeferredDeletion),
+		}
+		if c.BaseSize != "" {
+			s.Opts = append(s.Opts, "dm.basesize="+c.BaseSize)
+		}
+		if c.MinFreeSpace != "" {
+			s.Opts = append(s.Opts, "dm.min_free_space="+c.MinFreeSpace)
+		}
+		if c.FS != "" {
+			s.Opts = append(s.Opts, "dm.fs="+c.FS)
+		}
+	}
+	s.Opts = append(s.Opts, c.ExtraOpts...)
+	return s
+}

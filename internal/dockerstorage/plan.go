@@ -1,0 +1,301 @@
+package dockerstorage
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/directlvm/docker/internal/docker"
+)
+
+// StepKind is what a step of a plan does.
+type StepKind int
+
+// The steps, in the order a plan lists them.
+const (
+	StepBackupConfig StepKind = iota // copy daemon.json beside itself
+	StepWriteConfig                  // write the merged daemon.json
+	StepStop                         // stop docker.service and docker.socket
+	StepMoveDataRoot                 // rename the data root to a sibling
+	StepStart                        // start docker.service
+	StepRestart                      // restart docker.service
+	StepWait                         // wait for the Engine API
+	StepVerify                       // check GET /info against the request
+)
+
+// Step is one step of a plan.
+type Step struct {
+	Kind StepKind
+	// Path is the file or directory the step works on; To where it goes.
+	Path, To string
+	// Text describes the step for the result's actions.
+	Text string
+}
+
+func (s Step) String() string { return s.Text }
+
+// Plan is what a run will do (or, in check mode, would do). It is data:
+// check mode returns it, apply executes it in order.
+type Plan struct {
+	Steps    []Step
+	Warnings []string
+	// ConfigBefore and ConfigAfter are daemon.json's bytes now and as the
+	// plan writes them (for diff mode).
+	ConfigBefore, ConfigAfter []byte
+	// ConfigBackup and DataRootBackup are where the previous daemon.json
+	// and data root go; empty when they stay.
+	ConfigBackup, DataRootBackup string
+	// Summary says in a few words what the plan achieves.
+	Summary string
+}
+
+// Changes says whether the plan changes anything.
+func (p *Plan) Changes() bool { return len(p.Steps) > 0 }
+
+// Has says whether the plan has a step of this kind.
+func (p *Plan) Has(k StepKind) bool {
+	return slices.ContainsFunc(p.Steps, func(s Step) bool { return s.Kind == k })
+}
+
+// Refusal is a request this module will not carry out on this host. It is
+// raised while planning, so nothing has been changed.
+type Refusal struct{ Msg string }
+
+func (r *Refusal) Error() string { return r.Msg }
+
+func refuse(format string, args ...any) error {
+	return &Refusal{Msg: fmt.Sprintf(format, args...) + "; nothing was changed"}
+}
+
+// stamp is the timestamp of backup names: 20240506T101112.
+func stamp(t time.Time) string { return t.Format("20060102T150405") }
+
+// PlanStorage plans the storage configuration c on the observed host; now
+// names the backups.
+func PlanStorage(c Config, obs *Observed, now time.Time) (*Plan, error) {
+	if err := refusals(c, obs); err != nil {
+		return nil, err
+	}
+	want := c.Storage()
+	after, err := obs.Config.Merge(want.Changes())
+	if err != nil {
+		return nil, &Refusal{Msg: err.Error() + "; nothing was changed"}
+	}
+	p := &Plan{ConfigBefore: obs.ConfigBytes, ConfigAfter: after}
+	configChanged := string(after) != string(obs.ConfigBytes)
+
+	var mismatch []string
+	if obs.Running {
+		mismatch = checkEngine(c, *obs.Info, c.Verify)
+	}
+	// A restart is needed when the engine does not run as asked, or when
+	// daemon.json's storage settings change (a file that only gains an
+	// explicit name for the driver already in use needs none).
+	restart := len(mismatch) > 0 ||
+		configChanged && !(obs.Running && sameStorage(obs, want))
+	if obs.Running && len(mismatch) == 0 && !configChanged {
+		p.Summary = fmt.Sprintf("docker runs on %s as requested", describe(c))
+		return p, nil
+	}
+	if !obs.Running && !configChanged {
+		p.Summary = fmt.Sprintf("%s already asks for %s", c.ConfigPath, describe(c))
+		p.Warnings = append(p.Warnings, fmt.Sprintf("docker.service is not running (%s): the storage configuration takes effect when it starts", obs.Service.ActiveState))
+		return p, nil
+	}
+
+	if configChanged {
+		if obs.ConfigExists {
+			p.ConfigBackup = fmt.Sprintf("%s.%s.bak", c.ConfigPath, stamp(now))
+			p.add(StepBackupConfig, c.ConfigPath, p.ConfigBackup, "copy %s to %s", c.ConfigPath, p.ConfigBackup)
+		}
+		p.add(StepWriteConfig, c.ConfigPath, "", "write %s: %s", c.ConfigPath, describeStorage(want))
+	}
+	move, why := needsFreshDataRoot(c, obs)
+	if !c.Restart {
+		if restart {
+			p.Warnings = append(p.Warnings, "restart=false: docker keeps its current storage until docker.service restarts; nothing was verified")
+		}
+		if move {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("restart=false: the data root %s was not moved aside although %s; run again with restart=true to switch cleanly", obs.DataRoot, why))
+		}
+		p.Summary = fmt.Sprintf("%s asks for %s; docker was not restarted", c.ConfigPath, describe(c))
+		return p, nil
+	}
+	if !restart {
+		p.Summary = fmt.Sprintf("%s names %s explicitly; docker already runs on it", c.ConfigPath, describe(c))
+		return p, nil
+	}
+	if move && !c.BackupDataRoot {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("backup_data_root=false: the data root %s stays in place although %s; its old content is hidden from docker and keeps its space", obs.DataRoot, why))
+		move = false
+	}
+	if move && obs.DataRootIsMount {
+		return nil, refuse("docker's data root %s must be moved aside (%s), but it is a mount point and cannot be renamed: move its content away yourself, or set backup_data_root=false to leave it in place", obs.DataRoot, why)
+	}
+	if move {
+		p.DataRootBackup = fmt.Sprintf("%s.directlvm-%s", filepath.Clean(obs.DataRoot), stamp(now))
+		p.add(StepStop, dockerService, "", "stop %s and %s", dockerService, dockerSocket)
+		p.add(StepMoveDataRoot, obs.DataRoot, p.DataRootBackup, "move the data root %s aside to %s (%s)", obs.DataRoot, p.DataRootBackup, why)
+		p.add(StepStart, dockerService, "", "start %s", dockerService)
+	} else if obs.Running {
+		p.add(StepRestart, dockerService, "", "restart %s", dockerService)
+	} else {
+		p.add(StepStart, dockerService, "", "start %s", dockerService)
+	}
+	if pool := obs.Pool; pool != nil && (pool.UsedDataBlocks > 0 || pool.TransactionID > 0) && (move || !obs.DataRootHasContent) {
+		// docker starts without devicemapper metadata of its own and
+		// takes only an empty pool (checkThinPool in moby's deviceset.go).
+		p.Warnings = append(p.Warnings, fmt.Sprintf("thin pool %s is not empty (%d used data blocks, transaction ID %d): docker takes only an empty pool and will likely refuse it (\"Unable to take ownership of thin-pool\"), which rolls this run back",
+			c.PoolDMName, pool.UsedDataBlocks, pool.TransactionID))
+	}
+	p.add(StepWait, "", "", "wait up to %s for the Engine API", c.RestartTimeout)
+	if c.Verify {
+		p.add(StepVerify, "", "", "verify GET /info: %s", expectation(c))
+	}
+	p.Summary = fmt.Sprintf("docker switched to %s", describe(c))
+	return p, nil
+}
+
+func (p *Plan) add(k StepKind, path, to, format string, args ...any) {
+	p.Steps = append(p.Steps, Step{Kind: k, Path: path, To: to, Text: fmt.Sprintf(format, args...)})
+}
+
+// refusals are the reasons not to touch the host at all.
+func refusals(c Config, obs *Observed) error {
+	if len(obs.Flags.Storage) > 0 {
+		var found []string
+		for _, f := range obs.Flags.Storage {
+			found = append(found, f.String())
+		}
+		return refuse("docker.service already passes storage flags to dockerd: %s; dockerd refuses to start when a flag is also set in %s (\"specified both as a flag and in the configuration file\", moby#30726): remove the flag(s) there (then systemctl daemon-reload) and run again",
+			strings.Join(found, "; "), c.ConfigPath)
+	}
+	if f := obs.Flags.ConfigFile; f != "" && filepath.Clean(f) != filepath.Clean(c.ConfigPath) {
+		return refuse("docker.service runs dockerd with --config-file %s (in %s), so dockerd never reads config_path %s: set config_path to %s", f, obs.Flags.ConfigFileSource, c.ConfigPath, f)
+	}
+	if c.Driver == Devicemapper {
+		pool := obs.Pool
+		switch {
+		case !pool.Exists:
+			return refuse("thinpool_device %s does not exist (dmsetup status %s: no such device): create the thin pool first (directlvm.docker.lvm_thinpool) and make sure it is active", c.ThinpoolDevice, c.PoolDMName)
+		case pool.Target != "thin-pool" && pool.TpoolTarget == "thin-pool":
+			return refuse("thinpool_device %s is a %s device, not a thin pool; its pool is %s-tpool, which LVM shows only for a pool that holds LVM thin volumes: such a pool is not docker's to take; give docker an empty pool of its own", c.ThinpoolDevice, pool.Target, c.PoolDMName)
+		case pool.Target != "thin-pool":
+			return refuse("thinpool_device %s is a %s device, not a thin pool (docker would fail with \"is not a thin pool\"): give the device of an LVM thin pool, e.g. /dev/mapper/docker-thinpool", c.ThinpoolDevice, pool.Target)
+		}
+	}
+	return nil
+}
+
+// sameStorage says whether daemon.json already gives docker, in effect,
+// the storage it runs with and is asked for: the same options, and the
+// same driver named or (unnamed) in use.
+func sameStorage(obs *Observed, want docker.Storage) bool {
+	driver := obs.Config.StorageDriver()
+	if driver == "" && obs.Info != nil {
+		driver = obs.Info.Driver
+	}
+	return driver == want.Driver && slices.Equal(obs.Config.StorageOpts(), want.Opts)
+}
+
+// needsFreshDataRoot says whether docker must start on an empty data root:
+// its content belongs to another driver (invisible to the new one) or to
+// another thin pool (devicemapper refuses to start: "Base Device UUID and
+// Filesystem verification failed").
+func needsFreshDataRoot(c Config, obs *Observed) (bool, string) {
+	if !obs.DataRootHasContent {
+		return false, ""
+	}
+	if obs.Running {
+		info := obs.Info
+		if info.Driver != c.Driver {
+			return true, fmt.Sprintf("it holds the images and containers of the %s driver that docker runs on now", info.Driver)
+		}
+		if pool, _ := info.Status("Pool Name"); c.Driver == Devicemapper && pool != c.PoolDMName {
+			return true, fmt.Sprintf("its devicemapper data belongs to pool %s", pool)
+		}
+		return false, ""
+	}
+	for _, d := range obs.DataRootDrivers {
+		if d != c.Driver {
+			return true, fmt.Sprintf("it holds images of the %s driver", d)
+		}
+	}
+	if c.Driver == Devicemapper && slices.Contains(obs.DataRootDrivers, Devicemapper) {
+		prev := ""
+		for _, o := range obs.Config.StorageOpts() {
+			if v, ok := strings.CutPrefix(o, "dm.thinpooldev="); ok {
+				prev = v
+			}
+		}
+		if prev != c.PoolDevice {
+			return true, fmt.Sprintf("its devicemapper data belongs to another pool (%s)", orNone(prev, "loop files"))
+		}
+	}
+	return false, ""
+}
+
+func orNone(s, none string) string {
+	if s == "" {
+		return none
+	}
+	return s
+}
+
+// checkEngine compares the running engine with the request and lists
+// every difference. Without full checks (verify=false) only the driver
+// and the pool count.
+func checkEngine(c Config, info docker.Info, full bool) []string {
+	var bad []string
+	if info.Driver != c.Driver {
+		return []string{fmt.Sprintf("the storage driver is %q, not %q", info.Driver, c.Driver)}
+	}
+	if c.Driver != Devicemapper {
+		return nil
+	}
+	status := func(label string) string { v, _ := info.Status(label); return v }
+	if pool := status("Pool Name"); pool != c.PoolDMName {
+		bad = append(bad, fmt.Sprintf("Pool Name is %q, not %q", pool, c.PoolDMName))
+	}
+	if !full {
+		return bad
+	}
+	for _, label := range []string{"Data file", "Metadata file", "Data loop file", "Metadata loop file"} {
+		if v := status(label); v != "" {
+			bad = append(bad, fmt.Sprintf("%q is %q: docker uses loop files, not the pool", label, v))
+		}
+	}
+	if v := status("Udev Sync Supported"); v != "true" {
+		bad = append(bad, fmt.Sprintf("Udev Sync Supported is %q, not \"true\" (a dockerd built statically cannot sync with udev)", v))
+	}
+	if v, want := status("Deferred Removal Enabled"), fmt.Sprint(c.DeferredRemoval); v != want {
+		bad = append(bad, fmt.Sprintf("Deferred Removal Enabled is %q, not %q", v, want))
+	}
+	if v, want := status("Deferred Deletion Enabled"), fmt.Sprint(c.DeferredDeletion); v != want {
+		bad = append(bad, fmt.Sprintf("Deferred Deletion Enabled is %q, not %q", v, want))
+	}
+	return bad
+}
+
+// describe names the requested storage in a few words.
+func describe(c Config) string {
+	if c.Driver == Devicemapper {
+		return fmt.Sprintf("devicemapper with thin pool %s", c.PoolDMName)
+	}
+	return c.Driver
+}
+
+func describeStorage(s docker.Storage) string {
+	return fmt.Sprintf("storage-driver %s, storage-opts [%s]", s.Driver, strings.Join(s.Opts, ", "))
+}
+
+// expectation says what verification checks.
+func expectation(c Config) string {
+	if c.Driver != Devicemapper {
+		return "Driver " + c.Driver
+	}
+	return fmt.Sprintf("Driver devicemapper, Pool Name %s, no loop files, udev sync, deferred removal %t, deferred deletion %t",
+		c.PoolDMName, c.DeferredRemoval, c.DeferredDeletion)
+}

@@ -1,0 +1,419 @@
+package dockerstorage
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/goccy/go-json"
+
+	"github.com/directlvm/docker/internal/ansible"
+	"github.com/directlvm/docker/internal/docker"
+	"github.com/directlvm/docker/internal/guest/guesttest"
+	"github.com/directlvm/docker/internal/lvm"
+	"github.com/directlvm/docker/internal/runner"
+	"github.com/directlvm/docker/internal/systemd"
+)
+
+// The guest runs Debian's docker.io 20.10 on overlay2, with its data root
+// at /var/lib/docker and no /etc/docker/daemon.json changes of ours. Each
+// test here leaves it that way: its cleanup (registered after the disks',
+// so it runs before their VG is torn down) stops docker, puts daemon.json
+// and the data root back, and starts docker on overlay2 again.
+
+const (
+	guestConfig   = "/etc/docker/daemon.json"
+	guestDataRoot = "/var/lib/docker"
+	tinyImage     = "/usr/local/sbin/directlvm-tiny-image"
+)
+
+func TestGuestSwitchesOverlay2ToThePoolAndRerunsQuietly(t *testing.T) {
+	guesttest.Require(t)
+	disk := guesttest.Disks(t, 1)[0]
+	r := guesttest.Runner()
+	pool := guestPool(t, r, disk, "dlvmswitch")
+	g := guardDocker(t, r)
+
+	image := sh(t, r, tinyImage)
+	container := sh(t, r, "docker", "create", "--name", "directlvm-before-switch", image, "/bin/sh", "-c", "echo ok")
+
+	res := guestModule(t, guestArgs(pool, nil))
+	if res["failed"] == true || res["changed"] != true {
+		t.Fatalf("switch: %v", res)
+	}
+	s := storageOf(t, res)
+	status, _ := s["driver_status"].(map[string]any)
+	// With dm.thinpooldev, docker 20.10 reports no "Data file" at all (a
+	// loop-file setup names one): absent or empty both mean no loop file.
+	dataFile, _ := status["data_file"].(string)
+	if s["driver"] != Devicemapper || status["pool_name"] != "dlvmswitch-thinpool" || dataFile != "" || status["udev_sync_supported"] != "true" {
+		t.Errorf("docker_storage: %v", s)
+	}
+	moved, _ := s["data_root_backup"].(string)
+	g.originalRoot = moved
+	if !strings.HasPrefix(moved, guestDataRoot+".directlvm-") {
+		t.Fatalf("data_root_backup %q", moved)
+	}
+	for _, p := range []string{"overlay2", "image/overlay2", "containers/" + container} {
+		if _, err := os.Stat(filepath.Join(moved, p)); err != nil {
+			t.Errorf("the moved data root is not intact: %v", err)
+		}
+	}
+	if b, _ := s["config_backup"].(string); g.configExisted && b == "" {
+		t.Errorf("no config_backup although %s existed", guestConfig)
+	}
+
+	// Containers run on the pool.
+	sh(t, r, tinyImage)
+	if out := sh(t, r, "docker", "run", "--rm", "tiny:1", "/bin/sh", "-c", "echo ok"); out != "ok" {
+		t.Errorf("docker run on the pool printed %q", out)
+	}
+	info := engineInfo(t)
+	if info.Driver != Devicemapper {
+		t.Fatalf("docker runs on %s", info.Driver)
+	}
+
+	pid := mainPID(t, r)
+	again := guestModule(t, guestArgs(pool, nil))
+	if again["failed"] == true || again["changed"] != false || storageOf(t, again)["restarted"] != false {
+		t.Errorf("rerun: %v", again)
+	}
+	if now := mainPID(t, r); now != pid {
+		t.Errorf("the rerun restarted docker (MainPID %s -> %s)", pid, now)
+	}
+}
+
+func TestGuestAStorageFlagInADropInIsRefused(t *testing.T) {
+	guesttest.Require(t)
+	disk := guesttest.Disks(t, 1)[0]
+	r := guesttest.Runner()
+	pool := guestPool(t, r, disk, "dlvmdropin")
+	guardDocker(t, r)
+
+	// A drop-in that passes a storage option on dockerd's command line,
+	// loaded but not applied (docker keeps running as it is).
+	ctx := context.Background()
+	m, err := systemd.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close) // registered first, so it runs after the cleanups that use m
+	u, err := m.Unit(ctx, dockerService)
+	if err != nil || len(u.ExecStart) != 1 {
+		t.Fatalf("docker.service: %v %+v", err, u)
+	}
+	dropIn := "/etc/systemd/system/docker.service.d/x.conf"
+	content := "[Service]\nExecStart=\nExecStart=" + runner.Join(u.ExecStart[0]) + " --storage-opt overlay2.override_kernel_check=true\n"
+	if err := os.MkdirAll(filepath.Dir(dropIn), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dropIn, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		os.Remove(dropIn)
+		os.Remove(filepath.Dir(dropIn)) // only when empty
+		if err := m.DaemonReload(context.Background()); err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+	})
+	if err := m.DaemonReload(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	before := hostSnapshot(t, r)
+	res := guestModule(t, guestArgs(pool, nil))
+	if res["failed"] != true {
+		t.Fatalf("want a refusal: %v", res)
+	}
+	assertSays(t, res["msg"].(string), `"--storage-opt overlay2.override_kernel_check=true" in `+dropIn, "moby#30726", "nothing was changed")
+	if after := hostSnapshot(t, r); !after.equal(before) {
+		t.Errorf("the refusal changed the host:\n%+v\n%+v", before, after)
+	}
+}
+
+func TestGuestAPlainLVIsRefused(t *testing.T) {
+	guesttest.Require(t)
+	disk := guesttest.Disks(t, 1)[0]
+	r := guesttest.Runner()
+	vg := "dlvmplain"
+	size, _ := lvm.ParseSize("50%VG")
+	for _, argv := range [][]string{lvm.PVCreate(disk), lvm.VGCreate(vg, disk), lvm.LVCreate(vg, "plain", size, true, "")} {
+		sh(t, r, argv...)
+	}
+	guardDocker(t, r)
+
+	before := hostSnapshot(t, r)
+	res := guestModule(t, guestArgs("/dev/mapper/"+vg+"-plain", nil))
+	if res["failed"] != true {
+		t.Fatalf("want a refusal: %v", res)
+	}
+	assertSays(t, res["msg"].(string), "is a linear device, not a thin pool", "nothing was changed")
+	if after := hostSnapshot(t, r); !after.equal(before) {
+		t.Errorf("the refusal changed the host:\n%+v\n%+v", before, after)
+	}
+}
+
+func TestGuestAPoolDockerCannotTakeIsRolledBack(t *testing.T) {
+	guesttest.Require(t)
+	disk := guesttest.Disks(t, 1)[0]
+	r := guesttest.Runner()
+	vg := "dlvmused"
+	guestPool(t, r, disk, vg)
+	// An LVM thin volume with data in it: the pool is not empty, and its
+	// thin-pool target is VG-thinpool-tpool.
+	sh(t, r, "lvcreate", "-y", "-T", vg+"/thinpool", "-V", "64M", "-n", "used")
+	sh(t, r, "dd", "if=/dev/urandom", "of=/dev/"+vg+"/used", "bs=1M", "count=4", "oflag=direct")
+	target := thinPoolTarget(t, r, vg+"-thinpool")
+	guardDocker(t, r)
+	image := sh(t, r, tinyImage)
+
+	before := hostSnapshot(t, r)
+	res := guestModule(t, guestArgs("/dev/mapper/"+target, nil))
+	if res["failed"] != true {
+		t.Fatalf("want a failure: %v", res)
+	}
+	msg := res["msg"].(string)
+	assertSays(t, msg, "rolled back", "docker's last log lines", "Unable to take ownership of thin-pool", "Fix: the thin pool is not empty")
+	assertSays(t, strings.Join(asStrings(res["warnings"]), "\n"), "thin pool "+target+" is not empty")
+	if s := storageOf(t, res); s["rolled_back"] != true || s["driver"] != "overlay2" {
+		t.Errorf("docker_storage: %v", s)
+	}
+	after := hostSnapshot(t, r)
+	if !bytes.Equal(after.config, before.config) || after.configExists != before.configExists {
+		t.Errorf("daemon.json was not restored:\n%s", after.config)
+	}
+	if after.driver != "overlay2" {
+		t.Errorf("docker runs on %q after the rollback", after.driver)
+	}
+	if _, err := r.Run(context.Background(), runner.Command("docker", "image", "inspect", image)); err != nil {
+		t.Errorf("the previous data root is not back: %v", err)
+	}
+}
+
+// guestPool builds the runbook's pool on disk in volume group vg and
+// returns its device.
+func guestPool(t *testing.T, r runner.Runner, disk, vg string) string {
+	t.Helper()
+	data, _ := lvm.ParseSize("95%VG")
+	meta, _ := lvm.ParseSize("1%VG")
+	for _, argv := range [][]string{
+		lvm.PVCreate(disk),
+		lvm.VGCreate(vg, disk),
+		lvm.LVCreate(vg, "thinpool", data, true, ""),
+		lvm.LVCreate(vg, "thinpoolmeta", meta, true, ""),
+		lvm.ConvertToThinPool(vg, "thinpool", "thinpoolmeta", 512<<10, false),
+	} {
+		sh(t, r, argv...)
+	}
+	return "/dev/mapper/" + vg + "-thinpool"
+}
+
+// guestArgs are the module's options for pool, with ext4 when the guest
+// lacks mkfs.xfs.
+func guestArgs(pool string, extra map[string]any) map[string]any {
+	a := map[string]any{"thinpool_device": pool, "restart_timeout": 300}
+	if _, err := exec.LookPath("mkfs.xfs"); err != nil {
+		a["fs"] = "ext4"
+	}
+	for k, v := range extra {
+		a[k] = v
+	}
+	return a
+}
+
+// guestModule runs the module in-process on the guest.
+func guestModule(t *testing.T, args map[string]any) map[string]any {
+	t.Helper()
+	b, _ := json.Marshal(args)
+	path := filepath.Join(t.TempDir(), "args")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	ansible.Execute(Module(RealHost()), []string{path}, &out)
+	var res map[string]any
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("module output is not JSON: %v\n%s", err, out.String())
+	}
+	t.Logf("module: changed=%v failed=%v msg=%v", res["changed"], res["failed"], res["msg"])
+	return res
+}
+
+func sh(t *testing.T, r runner.Runner, argv ...string) string {
+	t.Helper()
+	res, err := r.Run(context.Background(), runner.Command(argv...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(res.Stdout))
+}
+
+func mainPID(t *testing.T, r runner.Runner) string {
+	t.Helper()
+	return sh(t, r, "systemctl", "show", "-p", "MainPID", "--value", dockerService)
+}
+
+func engineInfo(t *testing.T) docker.Info {
+	t.Helper()
+	info, err := docker.NewClient(docker.ClientConfig{}).Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info
+}
+
+// thinPoolTarget returns the device-mapper device with the thin-pool
+// target whose name starts with prefix.
+func thinPoolTarget(t *testing.T, r runner.Runner, prefix string) string {
+	t.Helper()
+	// One line per device: "NAME: 0 LENGTH thin-pool ...".
+	for _, line := range strings.Split(sh(t, r, "dmsetup", "status", "--target", "thin-pool"), "\n") {
+		name, _, ok := strings.Cut(line, ": ") // names may hold colons (docker-254:1-...)
+		if ok && strings.HasPrefix(name, prefix) {
+			return name
+		}
+	}
+	t.Fatalf("no thin-pool device named %s*", prefix)
+	return ""
+}
+
+// snapshot is what a refusal must leave as it was.
+type snapshot struct {
+	config       []byte
+	configExists bool
+	driver       string
+	pid          string
+	siblings     []string // /var/lib/docker.* entries
+}
+
+func hostSnapshot(t *testing.T, r runner.Runner) snapshot {
+	t.Helper()
+	s := snapshot{driver: engineInfo(t).Driver, pid: mainPID(t, r), siblings: dataRootSiblings(t)}
+	b, err := os.ReadFile(guestConfig)
+	s.config, s.configExists = b, err == nil
+	return s
+}
+
+func (s snapshot) equal(o snapshot) bool {
+	return bytes.Equal(s.config, o.config) && s.configExists == o.configExists && s.driver == o.driver &&
+		s.pid == o.pid && slices.Equal(s.siblings, o.siblings)
+}
+
+func dataRootSiblings(t *testing.T) []string {
+	t.Helper()
+	m, err := filepath.Glob(guestDataRoot + ".*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// dockerGuard puts the guest's docker back when a test ends.
+type dockerGuard struct {
+	config        []byte
+	configExisted bool
+	siblings      []string
+	// originalRoot is where a test's switch moved the original data root.
+	originalRoot string
+}
+
+// guardDocker checks that docker runs on overlay2 and arranges for it to
+// do so again, with the same daemon.json and data root, when t ends.
+func guardDocker(t *testing.T, r runner.Runner) *dockerGuard {
+	t.Helper()
+	if info := engineInfo(t); info.Driver != "overlay2" {
+		t.Fatalf("the guest's docker runs on %s: an earlier test did not restore overlay2", info.Driver)
+	}
+	g := &dockerGuard{siblings: dataRootSiblings(t)}
+	b, err := os.ReadFile(guestConfig)
+	if err == nil {
+		g.config, g.configExisted = b, true
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.restore(t, r) })
+	return g
+}
+
+func (g *dockerGuard) restore(t *testing.T, r runner.Runner) {
+	ctx := context.Background()
+	run := func(argv ...string) {
+		if _, err := r.Run(ctx, runner.Command(argv...)); err != nil {
+			t.Logf("cleanup: %v", err)
+		}
+	}
+	// A switch whose result was lost still left its move behind: the one
+	// new docker.directlvm-TIMESTAMP sibling is the original data root.
+	if g.originalRoot == "" {
+		var moved []string
+		for _, p := range dataRootSiblings(t) {
+			if !slices.Contains(g.siblings, p) && strings.HasPrefix(p, guestDataRoot+".directlvm-") && !strings.Contains(p, "-failed-") {
+				moved = append(moved, p)
+			}
+		}
+		if len(moved) == 1 {
+			g.originalRoot = moved[0]
+		}
+	}
+	current, _ := os.ReadFile(guestConfig)
+	info, err := docker.NewClient(docker.ClientConfig{}).Info(ctx)
+	clean := err == nil && info.Driver == "overlay2" && bytes.Equal(current, g.config) && g.originalRoot == ""
+	if !clean {
+		run("systemctl", "stop", dockerService, dockerSocket)
+		// docker's own thin devices in the test's pool must go before the
+		// pool can.
+		if res, err := r.Run(ctx, runner.Command("dmsetup", "status", "--target", "thin")); err == nil {
+			for _, line := range strings.Split(string(res.Stdout), "\n") {
+				if name, _, ok := strings.Cut(line, ": "); ok && strings.HasPrefix(name, "docker-") {
+					run("dmsetup", "remove", "--retry", name)
+				}
+			}
+		}
+		if g.configExisted {
+			if err := os.WriteFile(guestConfig, g.config, 0o644); err != nil {
+				t.Errorf("cleanup: %v", err)
+			}
+		} else if err := os.Remove(guestConfig); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("cleanup: %v", err)
+		}
+		if g.originalRoot != "" && exists(g.originalRoot) {
+			trash := fmt.Sprintf("%s.guesttest-trash-%d", guestDataRoot, time.Now().UnixNano())
+			if err := os.Rename(guestDataRoot, trash); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("cleanup: %v", err)
+			}
+			if err := os.Rename(g.originalRoot, guestDataRoot); err != nil {
+				t.Errorf("cleanup: %v", err)
+			}
+		}
+	}
+	// Whatever the module left beside the data root goes (this is the
+	// test's guest: nothing there is anyone's data).
+	for _, p := range dataRootSiblings(t) {
+		if !slices.Contains(g.siblings, p) {
+			if err := os.RemoveAll(p); err != nil {
+				t.Logf("cleanup: %v", err)
+			}
+		}
+	}
+	if !clean {
+		run("systemctl", "start", dockerService)
+		c := docker.NewClient(docker.ClientConfig{})
+		if err := c.WaitReady(ctx, 5*time.Minute); err != nil {
+			t.Errorf("cleanup: docker did not come back: %v", err)
+			return
+		}
+		if info, err := c.Info(ctx); err != nil || info.Driver != "overlay2" {
+			t.Errorf("cleanup: docker runs on %q (%v), not overlay2", info.Driver, err)
+		}
+	}
+}
