@@ -56,7 +56,11 @@ func Spec() ansible.Spec {
 
 // Config is the validated request.
 type Config struct {
-	Driver string
+	// CheckMode is set for a check-mode run: a thin pool that does not
+	// exist yet is then expected (an earlier task would have made it), not
+	// refused.
+	CheckMode bool
+	Driver    string
 	// ThinpoolDevice is thinpool_device as given; PoolDMName is the pool's
 	// device-mapper name (docker-thinpool), which docker reports as its
 	// "Pool Name"; PoolDevice is /dev/mapper/PoolDMName, what

@@ -18,6 +18,7 @@ func Module(h Host) ansible.Module {
 
 func run(ctx context.Context, h Host, req *ansible.Request) (*ansible.Result, error) {
 	c, err := ParseConfig(req.Params)
+	c.CheckMode = req.CheckMode
 	if err != nil {
 		return nil, err
 	}

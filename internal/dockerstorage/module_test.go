@@ -509,3 +509,20 @@ func TestTheQuotedLogIsDockersErrorNotItsStartupChatter(t *testing.T) {
 		t.Errorf("without errors the last lines are quoted: %q", lines)
 	}
 }
+
+func TestCheckModeBeforeThePoolExistsShowsTheSwitchInsteadOfRefusing(t *testing.T) {
+	d := newDocker(t)
+	oldConfig := d.read(d.configPath)
+	f := runner.NewFake(t)
+	f.Expect("dmsetup", "status", "docker-thinpool").Stderr("Device does not exist.\nCommand failed.\n").Exit(1)
+	res := execute(t, d.host(f), d.args(map[string]any{"_ansible_check_mode": true}))
+	if res["failed"] == true || res["changed"] != true {
+		t.Fatalf("check mode on a host whose pool an earlier task would create: %v", res)
+	}
+	assertSays(t, strings.Join(asStrings(res["warnings"]), "\n"), "does not exist yet")
+	assertSays(t, strings.Join(asStrings(res["actions"]), "\n"), "write "+d.configPath)
+	if got := d.read(d.configPath); got != oldConfig {
+		t.Errorf("check mode wrote daemon.json:\n%s", got)
+	}
+	assertCalls(t, d)
+}

@@ -84,6 +84,9 @@ func PlanStorage(c Config, obs *Observed, now time.Time) (*Plan, error) {
 		return nil, &Refusal{Msg: err.Error() + "; nothing was changed"}
 	}
 	p := &Plan{ConfigBefore: obs.ConfigBytes, ConfigAfter: after}
+	if c.Driver == Devicemapper && obs.Pool != nil && !obs.Pool.Exists {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("check mode: thinpool_device %s does not exist yet (a real run creates it in an earlier task, e.g. directlvm.docker.lvm_thinpool); it is checked once it exists", c.ThinpoolDevice))
+	}
 	configChanged := string(after) != string(obs.ConfigBytes)
 
 	var mismatch []string
@@ -178,6 +181,8 @@ func refusals(c Config, obs *Observed) error {
 	if c.Driver == Devicemapper {
 		pool := obs.Pool
 		switch {
+		case !pool.Exists && c.CheckMode:
+			return nil // PlanStorage warns; the checks run once it exists
 		case !pool.Exists:
 			return refuse("thinpool_device %s does not exist (dmsetup status %s: no such device): create the thin pool first (directlvm.docker.lvm_thinpool) and make sure it is active", c.ThinpoolDevice, c.PoolDMName)
 		case pool.Target != "thin-pool" && pool.TpoolTarget == "thin-pool":

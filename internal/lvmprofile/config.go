@@ -46,6 +46,9 @@ func Spec() ansible.Spec {
 
 // Config is the validated request.
 type Config struct {
+	// CheckMode is set for a check-mode run: a pool that does not exist
+	// yet is then expected (an earlier task would have made it), not refused.
+	CheckMode bool
 	Name      string // profile name: the file is NAME.profile
 	Threshold int    // thin_pool_autoextend_threshold, percent used
 	Percent   int    // thin_pool_autoextend_percent, percent of the size added

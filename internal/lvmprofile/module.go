@@ -39,6 +39,7 @@ func RealHost() Host {
 
 func run(ctx context.Context, h Host, req *ansible.Request) (*ansible.Result, error) {
 	c, err := ParseConfig(req.Params)
+	c.CheckMode = req.CheckMode
 	if err != nil {
 		return nil, err
 	}

@@ -96,6 +96,10 @@ func PlanPresent(c Config, obs *Observed) (*Plan, error) {
 	if c.LV != "" {
 		lv, ok := obs.LVM.LV(c.VG, c.LV)
 		switch {
+		case !ok && c.CheckMode:
+			p.warn("check mode: %s does not exist yet (a real run creates it in an earlier task, e.g. directlvm.docker.lvm_thinpool); the profile would be attached and the pool monitored once it exists", c.Pool())
+			p.add(Action{Why: "attach the profile to " + c.Pool() + " once it exists", Argv: lvm.AttachProfile(c.Name, c.VG, c.LV)})
+			lv.Active = true // a new pool is active; its monitoring is planned below
 		case !ok:
 			return nil, refuse("lv=%s: there is no such logical volume; create the thin pool first (directlvm.docker.lvm_thinpool) or correct lv", c.Pool())
 		case !lv.Attr.ThinPool():

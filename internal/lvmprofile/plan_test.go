@@ -208,3 +208,25 @@ func TestAbsentIsRefusedWhileAnotherLVUsesTheProfile(t *testing.T) {
 		t.Errorf("the LV being detached is not an obstacle: %v", err)
 	}
 }
+
+func TestCheckModeBeforeThePoolExistsPlansWhatARealRunWouldDo(t *testing.T) {
+	c := config(t, onThePool)
+	obs := observed(t, profileFile(golden(t), 0o644), raw(t, lvmtest.Empty), servicesUp())
+	if _, err := PlanPresent(c, obs); err == nil {
+		t.Fatal("outside check mode a missing pool must be refused")
+	}
+	c.CheckMode = true
+	p, err := PlanPresent(c, obs)
+	if err != nil {
+		t.Fatalf("check mode must not refuse a pool an earlier task would create: %v", err)
+	}
+	got := strings.Join(p.Strings(), "\n")
+	for _, want := range []string{attach, monitor} {
+		if strings.Count(got, want) != 1 {
+			t.Errorf("want %q once in the plan:\n%s", want, got)
+		}
+	}
+	if len(p.Warnings) == 0 || !strings.Contains(p.Warnings[0], "does not exist yet") {
+		t.Errorf("warnings: %q", p.Warnings)
+	}
+}
