@@ -18,8 +18,9 @@ export ANSIBLE_BIN_DIR := $(CURDIR)/$(VENV)/bin
 # The repository is the collection: ansible finds directlvm.docker through this link.
 COLLECTIONS  := $(CURDIR)/bin/collections
 COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/directlvm/docker
+ANSIBLE_ENV  := ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_NOCOLOR=1
 
-.PHONY: help build test unit guest-test molecule lint demo venv host-tools clean
+.PHONY: help build test unit guest-test molecule lint demo demo-playbooks venv host-tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -65,6 +66,15 @@ guest-test: $(GUEST) ## build the guest image if needed, boot one guest, run eve
 molecule: build venv ## every molecule scenario, each on its own guest VM
 	$(GUEST) session -- env PATH=$(CURDIR)/$(VENV)/bin:$(PATH) DIRECTLVM_GUEST_BIN=$(CURDIR)/$(GUEST) \
 	  ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(VENV)/bin/molecule test --all
+
+demo: build venv ## build everything, boot a throwaway guest VM, roll direct-lvm out to it, verify, stop it
+	$(GUEST) image
+	$(GUEST) session -- $(GUEST) with --disk data0:8G --group docker_hosts -- $(MAKE) --no-print-directory demo-playbooks
+
+# Run by `make demo` with ANSIBLE_INVENTORY pointing at the guest.
+demo-playbooks:
+	$(ANSIBLE_ENV) $(VENV)/bin/ansible-playbook directlvm.docker.site -e '{"direct_lvm_devices": ["/dev/disk/by-id/virtio-data0"]}'
+	$(ANSIBLE_ENV) $(VENV)/bin/ansible-playbook directlvm.docker.verify
 
 lint: venv $(COLLECTION_LINK) ## gofmt, go vet, ansible-lint (production profile)
 	@test -z "$$(gofmt -l . | tee /dev/stderr)" || { echo "gofmt: files above need formatting"; exit 1; }
