@@ -1,7 +1,6 @@
 package dockerstorage
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,9 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goccy/go-json"
-
 	"github.com/directlvm/docker/internal/ansible"
+	"github.com/directlvm/docker/internal/ansible/ansibletest"
 	"github.com/directlvm/docker/internal/docker"
 	"github.com/directlvm/docker/internal/runner"
 	"github.com/directlvm/docker/internal/systemd"
@@ -259,21 +257,10 @@ func (d *fakeDocker) args(extra map[string]any) map[string]any {
 	return a
 }
 
-// execute runs the module as Ansible would and decodes its output.
+// execute runs the module as Ansible would against the scripted host.
 func execute(t *testing.T, h Host, args map[string]any) map[string]any {
 	t.Helper()
-	b, _ := json.Marshal(args)
-	path := filepath.Join(t.TempDir(), "args")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	ansible.Execute(Module(h), []string{path}, &out)
-	var res map[string]any
-	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
-		t.Fatalf("module output is not JSON: %v\n%s", err, out.String())
-	}
-	return res
+	return ansibletest.Run(t, Module(h), args)
 }
 
 // expectPool scripts dmsetup's answer for the runbook's pool.

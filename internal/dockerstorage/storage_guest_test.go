@@ -14,9 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/goccy/go-json"
-
-	"github.com/directlvm/docker/internal/ansible"
+	"github.com/directlvm/docker/internal/ansible/ansibletest"
 	"github.com/directlvm/docker/internal/docker"
 	"github.com/directlvm/docker/internal/guest/guesttest"
 	"github.com/directlvm/docker/internal/lvm"
@@ -234,17 +232,7 @@ func guestArgs(pool string, extra map[string]any) map[string]any {
 // guestModule runs the module in-process on the guest.
 func guestModule(t *testing.T, args map[string]any) map[string]any {
 	t.Helper()
-	b, _ := json.Marshal(args)
-	path := filepath.Join(t.TempDir(), "args")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	ansible.Execute(Module(RealHost()), []string{path}, &out)
-	var res map[string]any
-	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
-		t.Fatalf("module output is not JSON: %v\n%s", err, out.String())
-	}
+	res := ansibletest.Run(t, Module(RealHost()), args)
 	t.Logf("module: changed=%v failed=%v msg=%v", res["changed"], res["failed"], res["msg"])
 	return res
 }

@@ -108,3 +108,18 @@ func (s Size) Arg() []string {
 	}
 	return []string{"-L", strconv.FormatInt(s.Bytes, 10) + "b"}
 }
+
+// HumanBytes writes n for people: one decimal in the largest binary unit
+// (3.8 GiB, 776.0 MiB).
+func HumanBytes(n int64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB"}
+	f, i := float64(n), 0
+	for f >= 1024 && i < len(units)-1 {
+		f /= 1024
+		i++
+	}
+	if i == 0 {
+		return fmt.Sprintf("%d B", n)
+	}
+	return fmt.Sprintf("%.1f %s", f, units[i])
+}

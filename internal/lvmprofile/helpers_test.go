@@ -1,20 +1,17 @@
 package lvmprofile
 
 import (
-	"bytes"
 	"context"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/goccy/go-json"
-
 	"github.com/directlvm/docker/internal/ansible"
+	"github.com/directlvm/docker/internal/ansible/ansibletest"
 	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/lvm/lvmtest"
 	"github.com/directlvm/docker/internal/runner"
@@ -75,22 +72,10 @@ func host(f *runner.Fake, sd *fakeSystemd) Host {
 	return Host{Run: f, Systemd: func(context.Context) (Systemd, error) { return sd, nil }}
 }
 
-// execute runs the module as Ansible would, with args (including any
-// _ansible_* keys), against the scripted host, and decodes its output.
+// execute runs the module as Ansible would against the scripted host.
 func execute(t *testing.T, h Host, args map[string]any) map[string]any {
 	t.Helper()
-	b, _ := json.Marshal(args)
-	path := filepath.Join(t.TempDir(), "args")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	ansible.Execute(Module(h), []string{path}, &out)
-	var res map[string]any
-	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
-		t.Fatalf("module output is not JSON: %v\n%s", err, out.String())
-	}
-	return res
+	return ansibletest.Run(t, Module(h), args)
 }
 
 // lvmconfigSays scripts LVM's answer to "where are profiles": dir.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,7 +12,7 @@ import (
 
 	"github.com/goccy/go-json"
 
-	"github.com/directlvm/docker/internal/ansible"
+	"github.com/directlvm/docker/internal/ansible/ansibletest"
 	"github.com/directlvm/docker/internal/guest/guesttest"
 	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/runner"
@@ -27,21 +26,10 @@ import (
 // command it ran.
 func runReal(t *testing.T, args map[string]any) (map[string]any, [][]string) {
 	t.Helper()
-	b, _ := json.Marshal(args)
-	path := filepath.Join(t.TempDir(), "args")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	rec := &runner.Recorder{Next: guesttest.Runner()}
 	h := RealHost()
 	h.Run = rec
-	var out bytes.Buffer
-	ansible.Execute(Module(h), []string{path}, &out)
-	var res map[string]any
-	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
-		t.Fatalf("module output is not one JSON object: %v\n%s", err, out.String())
-	}
-	return res, rec.Calls()
+	return ansibletest.Run(t, Module(h), args), rec.Calls()
 }
 
 func mustRun(t *testing.T, argv ...string) string {

@@ -92,19 +92,5 @@ func roomWarning(c Config, s ProfileState) string {
 		return ""
 	}
 	return fmt.Sprintf("volume group %s has %s free, less than one %d%% autoextend step of thin pool %s (%s): autoextend will fail once the pool is %d%% full; add a disk to the volume group (list it in lvm_thinpool's devices, or vgextend %s DEVICE), or make the pool smaller (a lower data_size) to leave room",
-		c.VG, humanBytes(*s.VGFreeBytes), *s.Percent, c.Pool(), humanBytes(*s.AutoextendStepBytes), *s.Threshold, c.VG)
-}
-
-// humanBytes writes n with one decimal in the largest binary unit.
-func humanBytes(n int64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB"}
-	f, i := float64(n), 0
-	for f >= 1024 && i < len(units)-1 {
-		f /= 1024
-		i++
-	}
-	if i == 0 {
-		return fmt.Sprintf("%d B", n)
-	}
-	return fmt.Sprintf("%.1f %s", f, units[i])
+		c.VG, lvm.HumanBytes(*s.VGFreeBytes), *s.Percent, c.Pool(), lvm.HumanBytes(*s.AutoextendStepBytes), *s.Threshold, c.VG)
 }

@@ -112,7 +112,7 @@ func run(ctx context.Context, h Host, req *ansible.Request) (*ansible.Result, er
 		res.Msg = fmt.Sprintf("thin pool %s/%s removed", c.VG, c.Pool)
 	} else {
 		res.Msg = fmt.Sprintf("thin pool %s ready: %s data, %s metadata on %s", after.DMPath,
-			humanBytes(after.SizeBytes), humanBytes(after.MetadataSizeBytes), strings.Join(after.Devices, ", "))
+			lvm.HumanBytes(after.SizeBytes), lvm.HumanBytes(after.MetadataSizeBytes), strings.Join(after.Devices, ", "))
 	}
 	return res, nil
 }

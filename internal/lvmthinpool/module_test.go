@@ -1,37 +1,19 @@
 package lvmthinpool
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/goccy/go-json"
-
-	"github.com/directlvm/docker/internal/ansible"
+	"github.com/directlvm/docker/internal/ansible/ansibletest"
 	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/lvm/lvmtest"
 	"github.com/directlvm/docker/internal/runner"
 )
 
-// execute runs the module as Ansible would, with args (including any
-// _ansible_* keys), against the scripted host, and decodes its output.
+// execute runs the module as Ansible would against the scripted host.
 func execute(t *testing.T, f *runner.Fake, args map[string]any) map[string]any {
 	t.Helper()
-	b, _ := json.Marshal(args)
-	path := filepath.Join(t.TempDir(), "args")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	host := Host{Run: f, Resolve: func(p string) (string, error) { return p, nil }}
-	var out bytes.Buffer
-	ansible.Execute(Module(host), []string{path}, &out)
-	var res map[string]any
-	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
-		t.Fatalf("module output is not JSON: %v\n%s", err, out.String())
-	}
-	return res
+	return ansibletest.Run(t, Module(Host{Run: f, Resolve: func(p string) (string, error) { return p, nil }}), args)
 }
 
 func lsblkBlank(dev string) string {

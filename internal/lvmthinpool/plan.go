@@ -275,21 +275,7 @@ func (p *planner) warnAutoextendRoom(dataExt int64) {
 }
 
 func (p *planner) bytes(extents int64) string {
-	return humanBytes(extents * p.vg.ExtentSizeBytes)
-}
-
-// humanBytes writes n with one decimal in the largest binary unit.
-func humanBytes(n int64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB"}
-	f, i := float64(n), 0
-	for f >= 1024 && i < len(units)-1 {
-		f /= 1024
-		i++
-	}
-	if i == 0 {
-		return fmt.Sprintf("%d B", n)
-	}
-	return fmt.Sprintf("%.1f %s", f, units[i])
+	return lvm.HumanBytes(extents * p.vg.ExtentSizeBytes)
 }
 
 // after predicts the pool the plan leads to.
