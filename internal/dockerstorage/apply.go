@@ -40,13 +40,6 @@ func quotedLines(log string) (lines []string, hasError bool) {
 	return all[max(0, len(all)-journalLines):], false
 }
 
-// resetFailedArgv clears docker's failed state and start-limit counter.
-// TODO(lead): a ResetFailed method on systemd.Manager (D-Bus
-// ResetFailedUnit) would replace this command.
-func resetFailedArgv() []string {
-	return []string{"systemctl", "reset-failed", dockerService, dockerSocket}
-}
-
 // outcome is what applying a plan did.
 type outcome struct {
 	done           []string // the steps that completed
@@ -259,7 +252,7 @@ func (a *applier) rollback(ctx context.Context) {
 		// docker.service restarts itself after a failed start (Restart=
 		// always) and may have hit its start limit by now: clear it, or
 		// systemd refuses the start that brings the old docker back.
-		_, _ = a.h.Run.Run(ctx, runner.Command(resetFailedArgv()...))
+		_ = a.sd.ResetFailed(ctx, dockerService, dockerSocket) // best effort: the start below says what matters
 		if err := a.sd.Start(ctx, dockerService, a.c.RestartTimeout); err != nil {
 			errs = append(errs, err)
 		} else if a.obs.Socket.ActiveState == "active" {

@@ -208,6 +208,11 @@ func (d *fakeDocker) DaemonReload(context.Context) error {
 	return nil
 }
 
+func (d *fakeDocker) ResetFailed(_ context.Context, names ...string) error {
+	d.calls = append(d.calls, "reset-failed "+strings.Join(names, " "))
+	return nil
+}
+
 func (d *fakeDocker) Close() {}
 
 // Engine.

@@ -27,6 +27,7 @@ type Systemd interface {
 	Stop(ctx context.Context, name string, timeout time.Duration) error
 	Restart(ctx context.Context, name string, timeout time.Duration) error
 	DaemonReload(ctx context.Context) error
+	ResetFailed(ctx context.Context, names ...string) error
 	Close()
 }
 

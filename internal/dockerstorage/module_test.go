@@ -126,7 +126,6 @@ func TestAFailedVerificationRollsEverythingBack(t *testing.T) {
 	expectPool(f)
 	f.Expect("journalctl", "-u", "docker.service", "--no-pager", "-o", "cat", "--since", since).
 		Stdout("Starting Docker Application Container Engine...\nlevel=warning msg=\"[graphdriver] WARNING: the devicemapper storage-driver is deprecated\"\nStarted Docker Application Container Engine.\n")
-	f.Expect("systemctl", "reset-failed", "docker.service", "docker.socket")
 
 	res := execute(t, d.host(f), d.args(nil))
 	if res["failed"] != true {
@@ -146,7 +145,7 @@ func TestAFailedVerificationRollsEverythingBack(t *testing.T) {
 		t.Errorf("docker should run again on overlay2, runs on %s (running %v)", d.driver, d.running)
 	}
 	assertCalls(t, d, "stop docker.service", "stop docker.socket", "start docker.service", "start docker.socket",
-		"stop docker.service", "stop docker.socket", "start docker.service", "start docker.socket")
+		"stop docker.service", "stop docker.socket", "reset-failed docker.service docker.socket", "start docker.service", "start docker.socket")
 	msg := res["msg"].(string)
 	assertSays(t, msg, "rolled back", `Pool Name is "docker-8:1-1234-pool", not "docker-thinpool"`,
 		"moved the data root back from "+d.dataRoot+".directlvm-"+ts, "restored "+d.configPath,
@@ -165,7 +164,6 @@ func TestDockerRefusingThePoolIsRolledBackQuotingDocker(t *testing.T) {
 	f.Expect("dmsetup", "status", "docker-thinpool").Stdout("0 8331264 thin-pool 1 150/10240 8/16272 - rw no_discard_passdown queue_if_no_space - 1024\n")
 	f.Expect("journalctl", "-u", "docker.service", "--no-pager", "-o", "cat", "--since", since).
 		Stdout("Starting Docker Application Container Engine...\nfailed to start daemon: error initializing graphdriver: devmapper: Unable to take ownership of thin-pool (docker-thinpool) that already has used data blocks\ndocker.service: Main process exited, code=exited, status=1/FAILURE\n")
-	f.Expect("systemctl", "reset-failed", "docker.service", "docker.socket")
 
 	res := execute(t, d.host(f), d.args(nil))
 	if res["failed"] != true {
@@ -436,7 +434,6 @@ func TestWithoutADaemonJSONOneIsCreatedAndARollbackRemovesIt(t *testing.T) {
 	}
 	expectPool(f)
 	f.Expect("journalctl", "-u", "docker.service", "--no-pager", "-o", "cat", "--since", since).Stdout("failed to start daemon\n")
-	f.Expect("systemctl", "reset-failed", "docker.service", "docker.socket")
 	res = execute(t, d.host(f), d.args(nil))
 	if res["failed"] != true {
 		t.Fatalf("want a failure: %v", res)

@@ -15,6 +15,7 @@ type bus interface {
 	GetUnitTypePropertiesContext(ctx context.Context, unit, unitType string) (map[string]any, error)
 	EnableUnitFilesContext(ctx context.Context, files []string, runtime, force bool) (bool, []dbus.EnableUnitFileChange, error)
 	ReloadContext(ctx context.Context) error
+	ResetFailedUnitContext(ctx context.Context, name string) error
 	StartUnitContext(ctx context.Context, name, mode string, ch chan<- string) (int, error)
 	StopUnitContext(ctx context.Context, name, mode string, ch chan<- string) (int, error)
 	RestartUnitContext(ctx context.Context, name, mode string, ch chan<- string) (int, error)
@@ -100,6 +101,17 @@ func (m *Manager) Enable(ctx context.Context, names ...string) (changed bool, er
 }
 
 // DaemonReload makes systemd re-read every unit file (systemctl daemon-reload).
+// ResetFailed clears the failed state and start-limit counter of units, so
+// that a unit that failed repeatedly may be started again.
+func (m *Manager) ResetFailed(ctx context.Context, names ...string) error {
+	for _, n := range names {
+		if err := m.conn.ResetFailedUnitContext(ctx, n); err != nil {
+			return fmt.Errorf("systemd: reset-failed %s: %w", n, err)
+		}
+	}
+	return nil
+}
+
 func (m *Manager) DaemonReload(ctx context.Context) error {
 	if err := m.conn.ReloadContext(ctx); err != nil {
 		return fmt.Errorf("systemd: daemon-reload: %w", err)

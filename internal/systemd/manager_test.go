@@ -63,6 +63,8 @@ func (b *fakeBus) EnableUnitFilesContext(_ context.Context, files []string, runt
 	return true, changes, nil
 }
 
+func (b *fakeBus) ResetFailedUnitContext(context.Context, string) error { return nil }
+
 func (b *fakeBus) ReloadContext(context.Context) error {
 	b.record("reload")
 	b.reloads++
