@@ -12,6 +12,8 @@ PY           ?= python3
 GUEST        := bin/guest
 GO_LDFLAGS   := -s -w
 TIMED        := .ci/timed
+# Module binaries are copied to every host for every task: keep them small.
+export SIZE_LIMIT_lvm_thinpool := 4000000
 
 export GOFLAGS := -trimpath
 export ANSIBLE_BIN_DIR := $(CURDIR)/$(VENV)/bin
@@ -28,7 +30,9 @@ help: ## list the targets
 build: $(GUEST) $(COLLECTION_LINK) ## static module binaries in plugins/modules/ (GOARCH=arm64 for arm64)
 	@set -e; for m in $(MODULES); do \
 	  CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build -ldflags '$(GO_LDFLAGS)' -o plugins/modules/$$m ./modules/$$m; \
-	  echo "built plugins/modules/$$m ($$(stat -c %s plugins/modules/$$m) bytes, linux/$(GOARCH))"; \
+	  size=$$(stat -c %s plugins/modules/$$m); limit=$$(eval echo \$${SIZE_LIMIT_$$m:-0}); \
+	  echo "built plugins/modules/$$m ($$size bytes, linux/$(GOARCH))"; \
+	  if [ "$$limit" -gt 0 ] && [ "$$size" -gt "$$limit" ]; then echo "plugins/modules/$$m is over its $$limit-byte limit: it is copied to every host for every task"; exit 1; fi; \
 	done
 
 $(GUEST): $(shell find internal/guest internal/runner -name '*.go' -o -name '*.sh' 2>/dev/null) go.mod

@@ -203,7 +203,7 @@ func TestAbsentRemovesThePoolAndWithRemoveVGTheVG(t *testing.T) {
 }
 
 func TestBadOptionsAreAllReportedAtOnce(t *testing.T) {
-	req := map[string]any{"devices": []string{"vdb", "/dev/vdc", "/dev/vdc"}, "vg": "-docker", "thinpool": "pool_tmeta",
+	req := map[string]any{"devices": []string{"vdb", "/dev/vdc", "/dev/vdc"}, "vg": "-docker", "thinpool": "pool_tmeta/x y",
 		"data_size": "95%PV", "metadata_size": "1M", "chunk_size": "100K", "remove_vg": true}
 	r, err := newRequest(req)
 	if err != nil {
@@ -214,7 +214,7 @@ func TestBadOptionsAreAllReportedAtOnce(t *testing.T) {
 		t.Fatal("want errors")
 	}
 	for _, want := range []string{`"vdb" is not an absolute path`, "/dev/vdc is listed twice", `vg="-docker" is not a valid LVM name`,
-		`"_tmeta"`, "data_size:", "metadata_size=1M is out of range", "chunk_size=100K is not valid", "remove_vg=true is only valid with state=absent"} {
+		`"_tmeta"`, `thinpool="pool_tmeta/x y" is not a valid LVM name`, "data_size:", "metadata_size=1M is out of range", "chunk_size=100K is not valid", "remove_vg=true is only valid with state=absent"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not say %q:\n%v", want, err)
 		}
