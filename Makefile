@@ -86,4 +86,5 @@ lint: venv $(COLLECTION_LINK) ## gofmt, go vet, ansible-lint (production profile
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(VENV)/bin/ansible-lint --profile production
 
 clean: ## remove build output (the cached guest image stays in ~/.cache/directlvm-docker)
-	rm -rf bin plugins/modules/*[!.][!y][!m][!l]
+	rm -rf bin
+	if [ -d plugins/modules ]; then find plugins/modules -type f ! -name '*.yml' -delete; fi
