@@ -81,7 +81,7 @@ demo-playbooks:
 	$(ANSIBLE_ENV) $(VENV)/bin/ansible-playbook directlvm.docker.verify
 
 lint: venv $(COLLECTION_LINK) ## gofmt, go vet, ansible-lint (production profile)
-	@test -z "$$(gofmt -l . | tee /dev/stderr)" || { echo "gofmt: files above need formatting"; exit 1; }
+	@files=$$(gofmt -l .); if [ -n "$$files" ]; then echo "$$files"; echo "gofmt: the files above need formatting"; exit 1; fi
 	$(GO) vet ./...
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(VENV)/bin/ansible-lint --profile production
 
