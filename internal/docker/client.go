@@ -1,13 +1,13 @@
 package docker
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
+	"os"
 	"strings"
 	"time"
 )
@@ -29,8 +29,7 @@ type ClientConfig struct {
 // Client reads the Docker Engine API over its unix socket. It only reads:
 // GET /version, GET /info and GET /_ping.
 type Client struct {
-	cfg  ClientConfig
-	http *http.Client
+	cfg ClientConfig
 }
 
 // NewClient returns a client for the engine at cfg.Socket.
@@ -44,16 +43,7 @@ func NewClient(cfg ClientConfig) *Client {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 500 * time.Millisecond
 	}
-	socket := cfg.Socket
-	transport := &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", socket)
-		},
-		// A restarted engine closes every connection: never reuse one.
-		DisableKeepAlives: true,
-	}
-	return &Client{cfg: cfg, http: &http.Client{Transport: transport, Timeout: cfg.RequestTimeout}}
+	return &Client{cfg: cfg}
 }
 
 // Socket returns the socket the client talks to.
@@ -162,27 +152,18 @@ func (c *Client) WaitReady(ctx context.Context, timeout time.Duration) error {
 // get sends one GET and decodes a JSON answer into out (nil: any 2xx
 // answer will do).
 func (c *Client) get(ctx context.Context, path string, out any) error {
-	// The host part is ignored by the unix dialer; "docker" reads well in
-	// errors.
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://docker"+path, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := c.http.Do(req)
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
+	defer cancel()
+	resp, err := c.roundTrip(ctx, path)
 	if err != nil {
 		return fmt.Errorf("docker engine on unix://%s: GET %s: %w: %w", c.cfg.Socket, path, ErrUnreachable, err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return fmt.Errorf("docker engine on unix://%s: GET %s: reading the answer: %w: %w", c.cfg.Socket, path, ErrUnreachable, err)
-	}
 	if resp.StatusCode/100 != 2 {
-		msg := strings.TrimSpace(string(body))
+		msg := strings.TrimSpace(string(resp.Body))
 		var e struct {
 			Message string `json:"message"`
 		}
-		if json.Unmarshal(body, &e) == nil && e.Message != "" {
+		if json.Unmarshal(resp.Body, &e) == nil && e.Message != "" {
 			msg = e.Message
 		}
 		return &APIError{Path: path, StatusCode: resp.StatusCode, Message: msg}
@@ -190,8 +171,50 @@ func (c *Client) get(ctx context.Context, path string, out any) error {
 	if out == nil {
 		return nil
 	}
-	if err := json.Unmarshal(body, out); err != nil {
+	if err := json.Unmarshal(resp.Body, out); err != nil {
 		return fmt.Errorf("docker engine: GET %s: the answer is not the expected JSON: %w", path, err)
 	}
 	return nil
+}
+
+// roundTrip sends one GET on a new connection and reads the answer
+// (httpget.go); ctx bounds the whole exchange.
+func (c *Client) roundTrip(ctx context.Context, path string) (response, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "unix", c.cfg.Socket)
+	if err != nil {
+		return response{}, withCause(ctx, err)
+	}
+	defer conn.Close()
+	if deadline, ok := ctx.Deadline(); ok {
+		if err := conn.SetDeadline(deadline); err != nil {
+			return response{}, err
+		}
+	}
+	// Cancelling ctx interrupts a blocked write or read at once.
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	if err := writeGet(conn, path); err != nil {
+		return response{}, withCause(ctx, fmt.Errorf("sending the request: %w", err))
+	}
+	resp, err := readResponse(bufio.NewReader(conn))
+	if err != nil {
+		return response{}, withCause(ctx, fmt.Errorf("reading the answer: %w", err))
+	}
+	return resp, nil
+}
+
+// withCause adds ctx's reason to an I/O error when the end of ctx caused
+// it, so that errors.Is(err, context.DeadlineExceeded) holds.
+func withCause(ctx context.Context, err error) error {
+	cause := ctx.Err()
+	if cause == nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		// The connection's deadline is ctx's, and may pass a moment
+		// before ctx notices.
+		cause = context.DeadlineExceeded
+	}
+	if cause != nil && !errors.Is(err, cause) {
+		return fmt.Errorf("%w (%w)", err, cause)
+	}
+	return err
 }

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/directlvm/docker/internal/ansible"
@@ -68,12 +67,21 @@ func (c Config) Pool() string {
 	return c.VG + "/" + c.LV
 }
 
-// Names LVM accepts for VGs and LVs (lvm(8)); profile names follow the
-// same rule since they name a file.
-var lvmName = regexp.MustCompile(`^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$`)
-
+// validName reports whether s is a name LVM accepts for VGs and LVs
+// (lvm(8)): letters, digits and + _ . -, not starting with -, neither "."
+// nor "..", at most 127 bytes. Profile names follow the same rule since
+// they name a file.
 func validName(s string) bool {
-	return lvmName.MatchString(s) && s != "." && s != ".." && len(s) <= 127
+	if s == "" || s[0] == '-' || s == "." || s == ".." || len(s) > 127 {
+		return false
+	}
+	for _, r := range s {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("+_.-", r)
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // ParseConfig validates the options and reports every problem at once.

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"regexp"
+	"strings"
 	"time"
 
 	"github.com/directlvm/docker/internal/lvm"
@@ -105,8 +105,6 @@ func observe(ctx context.Context, h Host, sd Systemd, c Config) (*Observed, erro
 	return obs, nil
 }
 
-var profileDirSetting = regexp.MustCompile(`(?m)^\s*profile_dir\s*=\s*"([^"]*)"\s*$`)
-
 // profileDir asks LVM for config/profile_dir, falling back to
 // DefaultProfileDir with a warning when it cannot tell.
 func profileDir(ctx context.Context, r runner.Runner) (dir, warning string) {
@@ -114,11 +112,22 @@ func profileDir(ctx context.Context, r runner.Runner) (dir, warning string) {
 	if err != nil {
 		return DefaultProfileDir, fmt.Sprintf("cannot ask LVM for its profile directory (%v); using %s", err, DefaultProfileDir)
 	}
-	m := profileDirSetting.FindSubmatch(res.Stdout)
-	if m == nil || len(m[1]) == 0 || m[1][0] != '/' {
+	dir, ok := profileDirOf(res.Stdout)
+	if !ok || !strings.HasPrefix(dir, "/") {
 		return DefaultProfileDir, fmt.Sprintf("lvmconfig printed no usable config/profile_dir (%q); using %s", res.Stdout, DefaultProfileDir)
 	}
-	return string(m[1]), ""
+	return dir, ""
+}
+
+// profileDirOf reads lvmconfig's answer, a line `profile_dir="/etc/lvm/profile"`:
+// the first such line whose value is one quoted string.
+func profileDirOf(out []byte) (string, bool) {
+	for value := range settingValues(out, "profile_dir") {
+		if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' && !strings.Contains(value[1:len(value)-1], `"`) {
+			return value[1 : len(value)-1], true
+		}
+	}
+	return "", false
 }
 
 // readFile reads what is at path without following a symlink.

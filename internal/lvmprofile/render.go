@@ -2,9 +2,10 @@ package lvmprofile
 
 import (
 	"fmt"
+	"iter"
 	"path/filepath"
-	"regexp"
 	"strconv"
+	"strings"
 )
 
 // FileMode is the profile file's mode; DirMode the profile directory's
@@ -30,24 +31,38 @@ func ProfilePath(dir, name string) string {
 	return filepath.Join(dir, name+".profile")
 }
 
-var (
-	thresholdSetting = regexp.MustCompile(`(?m)^\s*thin_pool_autoextend_threshold\s*=\s*(\d+)\s*$`)
-	percentSetting   = regexp.MustCompile(`(?m)^\s*thin_pool_autoextend_percent\s*=\s*(\d+)\s*$`)
-)
-
 // settingsOf reads the two values back from a profile's text (nil where a
 // value is not there), to report what a file on disk says.
 func settingsOf(content []byte) (threshold, percent *int) {
-	find := func(re *regexp.Regexp) *int {
-		m := re.FindSubmatch(content)
-		if m == nil {
-			return nil
+	return intSetting(content, "thin_pool_autoextend_threshold"), intSetting(content, "thin_pool_autoextend_percent")
+}
+
+// intSetting is the value of the first line of text that sets name to a
+// number (ASCII digits), or nil.
+func intSetting(text []byte, name string) *int {
+	for value := range settingValues(text, name) {
+		if value == "" || strings.Trim(value, "0123456789") != "" {
+			continue
 		}
-		n, err := strconv.Atoi(string(m[1]))
+		n, err := strconv.Atoi(value)
 		if err != nil {
-			return nil
+			return nil // out of range
 		}
 		return &n
 	}
-	return find(thresholdSetting), find(percentSetting)
+	return nil
+}
+
+// settingValues yields, in order, the value of each line of text that
+// reads `name = value`, white space around each part dropped: the way
+// lvmconfig prints a setting and profiles usually spell one.
+func settingValues(text []byte, name string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for line := range strings.Lines(string(text)) {
+			key, value, ok := strings.Cut(line, "=")
+			if ok && strings.TrimSpace(key) == name && !yield(strings.TrimSpace(value)) {
+				return
+			}
+		}
+	}
 }
