@@ -14,26 +14,47 @@ GO_LDFLAGS   := -s -w
 TIMED        := .ci/timed
 # Module binaries are copied to every host for every task: keep them small.
 export SIZE_LIMIT_lvm_thinpool := 4000000
+export SIZE_LIMIT_lvm_profile := 5000000
+export SIZE_LIMIT_docker_storage := 5800000
 
 export GOFLAGS := -trimpath
 export ANSIBLE_BIN_DIR := $(CURDIR)/$(VENV)/bin
 # The repository is the collection: ansible finds directlvm.docker through this link.
 COLLECTIONS  := $(CURDIR)/bin/collections
 COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/directlvm/docker
+# Binaries for each architecture: amd64 beside the sidecar docs in plugins/modules/,
+# the others in binaries/linux_GOARCH/; plugins/action/binary_module.py picks per host.
+BIN_DIR       = $(if $(filter amd64,$(GOARCH)),plugins/modules,binaries/linux_$(GOARCH))
+COLLECTION_ARCHES := amd64 arm64
+VERSION      := $(shell awk '/^version:/{print $$2}' galaxy.yml)
+TARBALL      := bin/directlvm-docker-$(VERSION).tar.gz
+TARBALL_LIMIT := 20000000
+INSTALLED    := $(CURDIR)/bin/installed
 ANSIBLE_ENV  := ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_NOCOLOR=1
 
-.PHONY: help build test unit guest-test molecule lint demo demo-playbooks venv host-tools clean
+.PHONY: help build collection collection-install sanity test unit guest-test molecule lint demo demo-playbooks venv host-tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
-build: $(GUEST) $(COLLECTION_LINK) ## static module binaries in plugins/modules/ (GOARCH=arm64 for arm64)
-	@set -e; for m in $(MODULES); do \
-	  CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build -ldflags '$(GO_LDFLAGS)' -o plugins/modules/$$m ./modules/$$m; \
-	  size=$$(stat -c %s plugins/modules/$$m); limit=$$(eval echo \$${SIZE_LIMIT_$$m:-0}); \
-	  echo "built plugins/modules/$$m ($$size bytes, linux/$(GOARCH))"; \
-	  if [ "$$limit" -gt 0 ] && [ "$$size" -gt "$$limit" ]; then echo "plugins/modules/$$m is over its $$limit-byte limit: it is copied to every host for every task"; exit 1; fi; \
+build: $(GUEST) $(COLLECTION_LINK) ## static module binaries for GOARCH (amd64: plugins/modules/, others: binaries/linux_GOARCH/)
+	@set -e; mkdir -p $(BIN_DIR); for m in $(MODULES); do \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build -ldflags '$(GO_LDFLAGS)' -o $(BIN_DIR)/$$m ./modules/$$m; \
+	  size=$$(stat -c %s $(BIN_DIR)/$$m); limit=$$(eval echo \$${SIZE_LIMIT_$$m:-0}); \
+	  echo "built $(BIN_DIR)/$$m ($$size bytes, linux/$(GOARCH))"; \
+	  if [ "$$limit" -gt 0 ] && [ "$$size" -gt "$$limit" ]; then echo "$(BIN_DIR)/$$m is over its $$limit-byte limit: it is copied to every host for every task"; exit 1; fi; \
 	done
+
+collection: venv ## the galaxy tarball bin/directlvm-docker-VERSION.tar.gz, linux/amd64 and linux/arm64 binaries, < 20 MB
+	@set -e; for arch in $(COLLECTION_ARCHES); do $(MAKE) --no-print-directory build GOARCH=$$arch; done
+	@rm -f $(TARBALL)
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path bin .
+	@size=$$(stat -c %s $(TARBALL)); echo "built $(TARBALL) ($$size bytes)"; \
+	  if [ "$$size" -gt $(TARBALL_LIMIT) ]; then echo "$(TARBALL) is over $(TARBALL_LIMIT) bytes: Galaxy rejects collections over about 20 MB"; exit 1; fi
+
+collection-install: collection ## install the tarball into an empty collections path, bin/installed (used by molecule's default scenario)
+	rm -rf $(INSTALLED) && mkdir -p $(INSTALLED)
+	ANSIBLE_COLLECTIONS_PATH=$(INSTALLED) $(VENV)/bin/ansible-galaxy collection install --force -p $(INSTALLED) $(TARBALL)
 
 $(GUEST): $(shell find internal/guest internal/runner -name '*.go' -o -name '*.sh' 2>/dev/null) go.mod
 	CGO_ENABLED=0 $(GO) build -o $@ ./internal/guest/cmd/guest
@@ -55,7 +76,9 @@ test: ## everything: unit, guest integration, molecule; prints each phase's time
 	@$(TIMED) "host tools" $(MAKE) --no-print-directory host-tools
 	@$(TIMED) "python venv" $(MAKE) --no-print-directory venv
 	@$(TIMED) "build" $(MAKE) --no-print-directory build
+	@$(TIMED) "collection tarball" $(MAKE) --no-print-directory collection-install
 	@$(TIMED) "lint" $(MAKE) --no-print-directory lint
+	@$(TIMED) "ansible-test sanity" $(MAKE) --no-print-directory sanity
 	@$(TIMED) "unit tests" $(MAKE) --no-print-directory unit
 	@$(TIMED) "guest integration tests" $(MAKE) --no-print-directory guest-test
 	@$(TIMED) "molecule scenarios" $(MAKE) --no-print-directory molecule
@@ -67,7 +90,7 @@ guest-test: $(GUEST) ## build the guest image if needed, boot one guest, run eve
 	$(GUEST) image
 	$(GUEST) session -- $(GUEST) test ./...
 
-molecule: build venv ## every molecule scenario, each on its own guest VM
+molecule: build venv collection-install ## every molecule scenario, each on its own guest VM
 	$(GUEST) session -- env PATH=$(CURDIR)/$(VENV)/bin:$(PATH) DIRECTLVM_GUEST_BIN=$(CURDIR)/$(GUEST) \
 	  ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(VENV)/bin/molecule test --all
 
@@ -84,7 +107,11 @@ lint: venv $(COLLECTION_LINK) ## gofmt, go vet, ansible-lint (production profile
 	@files=$$(gofmt -l .); if [ -n "$$files" ]; then echo "$$files"; echo "gofmt: the files above need formatting"; exit 1; fi
 	$(GO) vet ./...
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(VENV)/bin/ansible-lint --profile production
+	$(VENV)/bin/antsibull-changelog lint
+
+sanity: collection-install ## ansible-test sanity on the installed tarball (ignores explained in tests/sanity/)
+	.ci/sanity
 
 clean: ## remove build output (the cached guest image stays in ~/.cache/directlvm-docker)
-	rm -rf bin
+	rm -rf bin binaries
 	if [ -d plugins/modules ]; then find plugins/modules -type f ! -name '*.yml' -delete; fi
