@@ -2,11 +2,13 @@ package ansible
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
 	"strings"
+	"unicode/utf8"
 )
 
 // Module is a binary module: its name, its options and its work.
@@ -111,7 +113,15 @@ func callRun(ctx context.Context, m Module, s *session) (res *Result, err error)
 // decodeArgs reads the arguments file's JSON object. An object of the form
 // {"ANSIBLE_MODULE_ARGS": {...}}, which Python modules read on stdin, is
 // unwrapped, so hand-written test files of either kind work.
+//
+// A file that is not UTF-8 is refused (Ansible writes ASCII): a no_log
+// value holding a stray byte would reach the output with that byte
+// replaced, unlike the value the mask looks for, and the JSON decoder
+// panics on some such keys (goccy/go-json#609). FuzzDecodeArgs found both.
 func decodeArgs(data []byte) (map[string]any, error) {
+	if !utf8.Valid(data) {
+		return nil, errors.New("is not valid UTF-8")
+	}
 	v, err := decodeJSON(data)
 	if err != nil {
 		return nil, fmt.Errorf("does not hold valid JSON: %w", err)

@@ -147,7 +147,7 @@ func encodeReply(out map[string]any, mask masker) (data []byte, failed bool) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(mask.value(tree)); err != nil {
+	if err := enc.Encode(mask.reply(tree)); err != nil {
 		// Only strings and plain values are left: this cannot happen, but
 		// stdout must still get an object.
 		buf.Reset()

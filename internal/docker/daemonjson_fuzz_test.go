@@ -79,12 +79,15 @@ func FuzzMergeDaemonJSON(f *testing.F) {
 }
 
 // mergeable says whether data is blank or a JSON object with each storage
-// key at most once: the inputs the merge must accept.
+// key at most once that dockerd can read: the inputs the merge must accept.
+// dockerd decodes daemon.json into a map[string]interface{}, so a number
+// out of float64's range (1e400) makes it refuse the file, and the merge
+// refuses it too (testdata/daemon-json/out-of-range-number.json).
 func mergeable(data []byte) bool {
 	if len(bytes.TrimLeft(data, " \t\r\n")) == 0 {
 		return true
 	}
-	var obj map[string]json.RawMessage
+	var obj map[string]any
 	if json.Unmarshal(data, &obj) != nil || obj == nil { // "null" decodes into a nil map
 		return false
 	}

@@ -130,13 +130,14 @@ func ParseConfig(p ansible.Params) (Config, error) {
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
 	if c.Driver == Devicemapper {
-		if c.ThinpoolDevice != "" {
-			name, err := poolDMName(c.ThinpoolDevice)
-			if err != nil {
-				bad("thinpool_device: %v", err)
-			}
-			c.PoolDMName, c.PoolDevice = name, "/dev/mapper/"+name
+		// The spec requires thinpool_device here, but "" is a value: it
+		// must not become an empty dm.thinpooldev, with which dockerd falls
+		// back to loop devices (FuzzParseConfig found it).
+		name, err := poolDMName(c.ThinpoolDevice)
+		if err != nil {
+			bad("thinpool_device: %v", err)
 		}
+		c.PoolDMName, c.PoolDevice = name, "/dev/mapper/"+name
 		if c.DeferredDeletion && !c.DeferredRemoval {
 			bad("deferred_deletion=true needs deferred_removal=true: docker only defers deleting devices it defers removing; set both, or deferred_deletion=false")
 		}
