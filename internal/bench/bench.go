@@ -1,0 +1,347 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/directlvm/docker/internal/guest"
+	"github.com/directlvm/docker/internal/procacct"
+	"github.com/directlvm/docker/internal/runner"
+)
+
+var (
+	//go:embed cases/role.yml
+	rolePlaybook []byte
+	//go:embed cases/community_general.yml
+	communityGeneralPlaybook []byte
+	//go:embed cases/runbook.sh
+	runbookScript []byte
+	//go:embed cases/reset.sh
+	resetScript []byte
+)
+
+// Options say where the tools are.
+type Options struct {
+	Image guest.Image
+	// WorkDir receives the guest's state, the playbooks and each run's log.
+	WorkDir string
+	// AnsiblePlaybook is the ansible-playbook to run.
+	AnsiblePlaybook string
+	// CollectionsPath finds directlvm.docker (installed from the tarball)
+	// and community.general.
+	CollectionsPath string
+	// ProcAcct is the linux/amd64 procacct binary to copy into the guest.
+	ProcAcct string
+	Logf     func(string, ...any)
+}
+
+// The guest's spare disks: one fresh disk per case.
+var diskSerials = map[string]string{"a": "bench-a", "b": "bench-b", "c": "bench-c"}
+
+const (
+	guestDir     = "/root/bench"
+	guestAcct    = "/usr/local/sbin/procacct"
+	firstRollout = "first rollout"
+	rerun        = "converged rerun"
+)
+
+// Run boots one guest, measures the cases and stops the guest.
+func Run(ctx context.Context, r runner.Runner, o Options) (Report, error) {
+	var rep Report
+	disks := []guest.Disk{}
+	for _, c := range []string{"a", "b", "c"} {
+		disks = append(disks, guest.Disk{Serial: diskSerials[c], SizeBytes: 8 << 30})
+	}
+	vm, err := guest.Boot(ctx, r, guest.Options{Image: o.Image, StateDir: filepath.Join(o.WorkDir, "vm"), Disks: disks}, o.Logf)
+	if err != nil {
+		return rep, err
+	}
+	defer func() {
+		if err := vm.Stop(context.WithoutCancel(ctx)); err != nil {
+			o.Logf("stopping the guest: %v", err)
+		}
+	}()
+	b := &bench{o: o, r: r, vm: vm}
+	if err := b.setUp(ctx); err != nil {
+		return rep, err
+	}
+	if rep.Versions, err = b.versions(ctx); err != nil {
+		return rep, err
+	}
+	steps := []struct{ c, run string }{
+		{"a", firstRollout}, {"a", rerun},
+		{"b", firstRollout}, {"b", rerun},
+		{"c", firstRollout},
+	}
+	prev := ""
+	for _, s := range steps {
+		if s.run == firstRollout {
+			if err := b.reset(ctx, prev); err != nil {
+				return rep, err
+			}
+			prev = b.disk(s.c)
+		}
+		m, err := b.measure(ctx, s.c, s.run)
+		if err != nil {
+			return rep, err
+		}
+		o.Logf("%s", m.Summary())
+		rep.Measures = append(rep.Measures, m)
+	}
+	return rep, nil
+}
+
+type bench struct {
+	o  Options
+	r  runner.Runner
+	vm *guest.VM
+}
+
+func (b *bench) disk(c string) string { return "/dev/disk/by-id/virtio-" + diskSerials[c] }
+
+func (b *bench) ssh(ctx context.Context, argv ...string) (string, error) {
+	res, err := b.vm.SSH(ctx, runner.Cmd{Argv: []string{runner.Join(argv)}, Timeout: 10 * time.Minute})
+	return string(res.Stdout), err
+}
+
+func (b *bench) setUp(ctx context.Context) error {
+	if err := os.MkdirAll(b.o.WorkDir, 0o755); err != nil {
+		return err
+	}
+	for name, data := range map[string][]byte{"role.yml": rolePlaybook, "community_general.yml": communityGeneralPlaybook} {
+		if err := os.WriteFile(filepath.Join(b.o.WorkDir, name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(b.o.WorkDir, "inventory.ini"), []byte(b.vm.Inventory("docker_hosts")), 0o600); err != nil {
+		return err
+	}
+	if err := b.vm.Upload(ctx, b.o.ProcAcct, guestAcct, 0o755); err != nil {
+		return err
+	}
+	reset := filepath.Join(b.o.WorkDir, "reset.sh")
+	if err := os.WriteFile(reset, resetScript, 0o755); err != nil {
+		return err
+	}
+	if err := b.vm.Upload(ctx, reset, guestDir+"/reset.sh", 0o755); err != nil {
+		return err
+	}
+	// Warm the guest's caches (docker, LVM, Python) so that the first case
+	// does not pay for the others.
+	for _, argv := range [][]string{{"docker", "info"}, {"lvs"}, {"python3", "-c", "pass"}} {
+		if _, err := b.ssh(ctx, argv...); err != nil {
+			return fmt.Errorf("warming the guest up: %w", err)
+		}
+	}
+	return nil
+}
+
+func (b *bench) reset(ctx context.Context, prevDisk string) error {
+	argv := []string{guestDir + "/reset.sh"}
+	if prevDisk != "" {
+		argv = append(argv, prevDisk)
+	}
+	if _, err := b.ssh(ctx, argv...); err != nil {
+		return fmt.Errorf("resetting the guest between cases: %w", err)
+	}
+	return nil
+}
+
+func (b *bench) measure(ctx context.Context, c, run string) (Measure, error) {
+	m := Measure{Case: c, Run: run}
+	id := c + "-" + strings.ReplaceAll(run, " ", "-")
+	acct := guestDir + "/acct-" + id
+	before, err := b.dockerTimes(ctx)
+	if err != nil {
+		return m, err
+	}
+	if _, err := b.ssh(ctx, "rm", "-rf", "/root/.ansible/tmp"); err != nil {
+		return m, err
+	}
+	if _, err := b.ssh(ctx, guestAcct, "on", acct); err != nil {
+		return m, fmt.Errorf("turning process accounting on: %w", err)
+	}
+	logPath := filepath.Join(b.o.WorkDir, id+".log")
+	start := time.Now()
+	runErr := b.runCase(ctx, c, logPath)
+	m.Wall = time.Since(start)
+	if _, err := b.ssh(ctx, guestAcct, "off"); err != nil {
+		return m, fmt.Errorf("turning process accounting off: %w", err)
+	}
+	if runErr != nil {
+		return m, fmt.Errorf("case %s, %s: %w (log: %s)", c, run, runErr, logPath)
+	}
+	records, err := b.records(ctx, acct)
+	if err != nil {
+		return m, err
+	}
+	if err := saveRecords(filepath.Join(b.o.WorkDir, id+".acct.jsonl"), records); err != nil {
+		return m, err
+	}
+	live, err := b.liveProcesses(ctx)
+	if err != nil {
+		return m, err
+	}
+	count(&m, records, live)
+	after, err := b.dockerTimes(ctx)
+	if err != nil {
+		return m, err
+	}
+	var restart time.Duration
+	if after.invocation != before.invocation && after.activeEnter > after.activeExit {
+		restart = after.activeEnter - after.activeExit
+	}
+	if c == "a" {
+		m.Overhead = overhead(records, restart)
+	}
+	if c == "c" {
+		m.ModuleBytes, m.ModuleFiles = int64(len(runbookScript)), 1
+	} else if m.ModuleBytes, m.ModuleFiles, err = b.moduleBytes(ctx); err != nil {
+		return m, err
+	}
+	return m, nil
+}
+
+func (b *bench) runCase(ctx context.Context, c, logPath string) error {
+	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	if c == "c" {
+		// The runbook is a shell script by definition: an operator pastes
+		// it into a root shell on the host.
+		_, err := b.vm.SSH(ctx, runner.Cmd{Argv: []string{runner.Join([]string{"bash", "-s", "--", b.disk(c)})},
+			Stdin: runbookScript, Stdout: log, Stderr: log, Timeout: 30 * time.Minute})
+		return err
+	}
+	playbook := map[string]string{"a": "role.yml", "b": "community_general.yml"}[c]
+	_, err = b.r.Run(ctx, runner.Cmd{
+		Argv: []string{b.o.AnsiblePlaybook, "-i", filepath.Join(b.o.WorkDir, "inventory.ini"),
+			"-e", "bench_disk=" + b.disk(c), filepath.Join(b.o.WorkDir, playbook)},
+		Env: []string{"ANSIBLE_COLLECTIONS_PATH=" + b.o.CollectionsPath, "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false",
+			"ANSIBLE_KEEP_REMOTE_FILES=1", "ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks", "ANSIBLE_HOST_KEY_CHECKING=False", "ANSIBLE_NOCOLOR=1",
+			"ANSIBLE_SSH_ARGS=-o ControlMaster=auto -o ControlPersist=120s"},
+		Stdout: log, Stderr: log, Timeout: 30 * time.Minute})
+	return err
+}
+
+func (b *bench) records(ctx context.Context, acct string) ([]procacct.Record, error) {
+	out, err := b.ssh(ctx, guestAcct, "dump", acct)
+	if err != nil {
+		return nil, fmt.Errorf("reading process accounting: %w", err)
+	}
+	var records []procacct.Record
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var rec procacct.Record
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			return nil, fmt.Errorf("process accounting line %q: %w", sc.Text(), err)
+		}
+		records = append(records, rec)
+	}
+	return records, sc.Err()
+}
+
+func (b *bench) liveProcesses(ctx context.Context) (map[uint32]string, error) {
+	out, err := b.ssh(ctx, "ps", "-eo", "pid=,comm=")
+	if err != nil {
+		return nil, err
+	}
+	live := map[uint32]string{}
+	for _, line := range strings.Split(out, "\n") {
+		pid, comm, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if n, err := strconv.ParseUint(pid, 10, 32); ok && err == nil {
+			live[uint32(n)] = strings.TrimSpace(comm)
+		}
+	}
+	return live, nil
+}
+
+type dockerTimes struct {
+	invocation              string
+	activeExit, activeEnter time.Duration // CLOCK_MONOTONIC
+}
+
+func (b *bench) dockerTimes(ctx context.Context) (dockerTimes, error) {
+	out, err := b.ssh(ctx, "systemctl", "show", "docker.service", "-p", "InvocationID",
+		"-p", "ActiveExitTimestampMonotonic", "-p", "ActiveEnterTimestampMonotonic")
+	if err != nil {
+		return dockerTimes{}, err
+	}
+	var t dockerTimes
+	for _, line := range strings.Split(out, "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		us, _ := strconv.ParseInt(v, 10, 64)
+		switch k {
+		case "InvocationID":
+			t.invocation = v
+		case "ActiveExitTimestampMonotonic":
+			t.activeExit = time.Duration(us) * time.Microsecond
+		case "ActiveEnterTimestampMonotonic":
+			t.activeEnter = time.Duration(us) * time.Microsecond
+		}
+	}
+	return t, nil
+}
+
+func (b *bench) moduleBytes(ctx context.Context) (int64, int, error) {
+	out, err := b.ssh(ctx, "find", "/root/.ansible/tmp", "-name", "AnsiballZ_*", "-printf", `%s\n`)
+	if err != nil {
+		return 0, 0, fmt.Errorf("sizing the module files ansible sent: %w", err)
+	}
+	var total int64
+	n := 0
+	for _, f := range bytes.Fields([]byte(out)) {
+		size, err := strconv.ParseInt(string(f), 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("find printed %q", f)
+		}
+		total += size
+		n++
+	}
+	return total, n, nil
+}
+
+func (b *bench) versions(ctx context.Context) (map[string]string, error) {
+	v := map[string]string{}
+	for key, argv := range map[string][]string{
+		"guest kernel": {"uname", "-r"},
+		"guest LVM":    {"lvm", "version"},
+		"guest docker": {"docker", "version", "--format", "{{.Server.Version}}"},
+		"guest python": {"python3", "--version"},
+	} {
+		out, err := b.ssh(ctx, argv...)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", key, err)
+		}
+		v[key] = strings.TrimSpace(out)
+		if key == "guest LVM" {
+			first, _, _ := strings.Cut(v[key], "\n")
+			v[key] = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(first), "LVM version:"))
+		}
+	}
+	return v, nil
+}
+
+// saveRecords keeps a window's accounting records beside its log.
+func saveRecords(path string, records []procacct.Record) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	for _, r := range records {
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
+}
