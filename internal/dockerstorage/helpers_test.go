@@ -14,6 +14,7 @@ import (
 	"github.com/directlvm/docker/internal/ansible"
 	"github.com/directlvm/docker/internal/ansible/ansibletest"
 	"github.com/directlvm/docker/internal/docker"
+	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/runner"
 	"github.com/directlvm/docker/internal/systemd"
 )
@@ -242,7 +243,8 @@ func (d *fakeDocker) WaitReady(context.Context, time.Duration) error {
 	return nil
 }
 
-// host is the module's view of the fake machine: commands through f.
+// host is the module's view of the fake machine: commands through f, and
+// no other run holding the lock.
 func (d *fakeDocker) host(f *runner.Fake) Host {
 	return Host{
 		Run:      f,
@@ -250,6 +252,7 @@ func (d *fakeDocker) host(f *runner.Fake) Host {
 		Engine:   d,
 		Now:      func() time.Time { return runStart },
 		DataRoot: d.dataRoot,
+		Lock:     func(context.Context, hostlock.Owner) (func(), error) { return func() {}, nil },
 	}
 }
 

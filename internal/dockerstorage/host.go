@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/directlvm/docker/internal/docker"
+	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/runner"
 	"github.com/directlvm/docker/internal/systemd"
 )
@@ -55,6 +56,9 @@ type Host struct {
 	Now func() time.Time
 	// DataRoot is docker's default data root (DefaultDataRoot).
 	DataRoot string
+	// Lock keeps other runs of the collection off the host while this
+	// one runs.
+	Lock hostlock.Lock
 }
 
 // RealHost is this machine.
@@ -71,5 +75,6 @@ func RealHost() Host {
 		Engine:   docker.NewClient(docker.ClientConfig{}),
 		Now:      time.Now,
 		DataRoot: DefaultDataRoot,
+		Lock:     hostlock.At(hostlock.DefaultPath, hostlock.DefaultWait),
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/directlvm/docker/internal/ansible"
 	"github.com/directlvm/docker/internal/docker"
+	"github.com/directlvm/docker/internal/hostlock"
 )
 
 // Module is docker_storage reaching the machine through h.
@@ -22,6 +23,14 @@ func run(ctx context.Context, h Host, req *ansible.Request) (*ansible.Result, er
 	if err != nil {
 		return nil, err
 	}
+	// Held from the first read to the last, in check mode too: another
+	// run changing the host meanwhile would make the plan wrong. Taken
+	// before start, which must not count the wait.
+	release, err := h.Lock(ctx, hostlock.Self(Name, req.CheckMode))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	start := h.Now()
 	sd, err := h.Connect(ctx)
 	if err != nil {

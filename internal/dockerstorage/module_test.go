@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/runner"
 )
 
@@ -522,4 +523,37 @@ func TestCheckModeBeforeThePoolExistsShowsTheSwitchInsteadOfRefusing(t *testing.
 		t.Errorf("check mode wrote daemon.json:\n%s", got)
 	}
 	assertCalls(t, d)
+}
+
+func TestARunThatCannotTakeTheHostLockFailsBeforeTouchingAnything(t *testing.T) {
+	d := newDocker(t)
+	d.calls = nil
+	config, root := d.read(d.configPath), tree(t, d.dataRoot)
+	f := runner.NewFake(t) // no command expected: any would fail the test
+	h := d.host(f)
+	connected := false
+	h.Connect = func(context.Context) (Systemd, error) { connected = true; return d, nil }
+	var asked []hostlock.Owner
+	h.Lock = func(_ context.Context, o hostlock.Owner) (func(), error) {
+		asked = append(asked, o)
+		return nil, &hostlock.HeldError{Path: hostlock.DefaultPath, Waited: hostlock.DefaultWait,
+			Holder: &hostlock.Owner{Module: "lvm_profile", PID: 1234, Since: runStart}}
+	}
+
+	res := execute(t, h, d.args(nil))
+	if res["failed"] != true || res["changed"] == true {
+		t.Fatalf("want a failure that changed nothing: %v", res)
+	}
+	assertSays(t, res["msg"].(string), "lock file /run/lock/directlvm-docker.lock is held by lvm_profile, pid 1234, since 2024-05-06T10:11:12Z",
+		"gave up after waiting 10m0s", "Wait for it to finish and run again")
+	if len(asked) != 1 || asked[0].Module != Name || asked[0].CheckMode {
+		t.Errorf("the lock was asked for by %+v, want one docker_storage run", asked)
+	}
+	if connected || len(f.Calls()) != 0 {
+		t.Errorf("ran without the lock: systemd connected %v, commands %v", connected, f.Calls())
+	}
+	assertCalls(t, d)
+	if d.read(d.configPath) != config || !maps.Equal(tree(t, d.dataRoot), root) {
+		t.Error("daemon.json or the data root changed")
+	}
 }

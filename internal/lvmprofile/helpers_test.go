@@ -12,6 +12,7 @@ import (
 
 	"github.com/directlvm/docker/internal/ansible"
 	"github.com/directlvm/docker/internal/ansible/ansibletest"
+	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/lvm/lvmtest"
 	"github.com/directlvm/docker/internal/runner"
@@ -67,9 +68,20 @@ func (f *fakeSystemd) Start(_ context.Context, name string, timeout time.Duratio
 
 func (f *fakeSystemd) Close() { f.closed = true }
 
-// host is the scripted machine: commands from f, units from sd.
+// host is the scripted machine: commands from f, units from sd, and no
+// other run holding the lock.
 func host(f *runner.Fake, sd *fakeSystemd) Host {
-	return Host{Run: f, Systemd: func(context.Context) (Systemd, error) { return sd, nil }}
+	return Host{Run: f, Systemd: func(context.Context) (Systemd, error) { return sd, nil }, Lock: unlocked}
+}
+
+// unlocked is a host lock that no other run holds.
+func unlocked(context.Context, hostlock.Owner) (func(), error) { return func() {}, nil }
+
+// heldBy is a host lock that another run keeps for as long as we wait.
+func heldBy(holder hostlock.Owner) hostlock.Lock {
+	return func(context.Context, hostlock.Owner) (func(), error) {
+		return nil, &hostlock.HeldError{Path: hostlock.DefaultPath, Holder: &holder, Waited: hostlock.DefaultWait}
+	}
 }
 
 // execute runs the module as Ansible would against the scripted host.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/directlvm/docker/internal/ansible"
+	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/runner"
 	"github.com/directlvm/docker/internal/systemd"
@@ -34,6 +35,7 @@ func RealHost() Host {
 			return m, nil
 		},
 		UnitTimeout: defaultUnitTimeout,
+		Lock:        hostlock.At(hostlock.DefaultPath, hostlock.DefaultWait),
 	}
 }
 
@@ -43,6 +45,13 @@ func run(ctx context.Context, h Host, req *ansible.Request) (*ansible.Result, er
 	if err != nil {
 		return nil, err
 	}
+	// Held from the first read to the last, in check mode too: another
+	// run changing the host meanwhile would make the plan wrong.
+	release, err := h.Lock(ctx, hostlock.Self(Name, req.CheckMode))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	var sd Systemd
 	if c.Monitor && !c.Absent {
 		if sd, err = h.Systemd(ctx); err != nil {

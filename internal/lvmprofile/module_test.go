@@ -8,7 +8,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/lvm/lvmtest"
 	"github.com/directlvm/docker/internal/runner"
@@ -299,4 +301,22 @@ func toStrings(v any) []string {
 		out = append(out, item.(string))
 	}
 	return out
+}
+
+func TestARunThatCannotTakeTheHostLockFailsBeforeTouchingAnything(t *testing.T) {
+	f := runner.NewFake(t) // no command expected: any would fail the test
+	connected := false
+	h := Host{Run: f, Systemd: func(context.Context) (Systemd, error) { connected = true; return servicesUp(), nil },
+		Lock: heldBy(hostlock.Owner{Module: "lvm_thinpool", PID: 1234, Since: time.Date(2026, 11, 25, 19, 4, 5, 0, time.UTC)})}
+	res := execute(t, h, map[string]any{"lv": "docker/thinpool"})
+	if res["failed"] != true || res["changed"] == true {
+		t.Fatalf("want a failure that changed nothing: %v", res)
+	}
+	msg, _ := res["msg"].(string)
+	if !strings.Contains(msg, "is held by lvm_thinpool, pid 1234, since 2026-11-25T19:04:05Z") || !strings.Contains(msg, "Wait for it to finish") {
+		t.Errorf("msg does not name the holder and the fix: %s", msg)
+	}
+	if connected || len(f.Calls()) != 0 {
+		t.Errorf("ran without the lock: systemd connected %v, commands %v", connected, f.Calls())
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/runner"
 	"github.com/directlvm/docker/internal/systemd"
@@ -25,11 +26,13 @@ type Systemd interface {
 
 // Host is how the module reaches the machine: commands through Run, the
 // system manager through Systemd (opened only when monitor=true), unit
-// jobs bounded by UnitTimeout.
+// jobs bounded by UnitTimeout, and the lock that keeps other runs of the
+// collection off the host meanwhile.
 type Host struct {
 	Run         runner.Runner
 	Systemd     func(ctx context.Context) (Systemd, error)
 	UnitTimeout time.Duration
+	Lock        hostlock.Lock
 }
 
 // Units are the services that keep a pool monitored after a reboot, in the

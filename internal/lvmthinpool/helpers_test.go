@@ -1,14 +1,17 @@
 package lvmthinpool
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/directlvm/docker/internal/ansible"
 	"github.com/directlvm/docker/internal/blockdev"
+	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/lvm/lvmtest"
+	"github.com/directlvm/docker/internal/runner"
 )
 
 // report parses one of the captured real LVM states (see lvmtest).
@@ -90,4 +93,49 @@ func assertRefused(t *testing.T, p *Plan, err error, want ...string) {
 
 func newRequest(opts map[string]any) (*ansible.Request, error) {
 	return ansible.NewRequest(ansible.Module{Name: Name, Spec: Spec()}, opts)
+}
+
+// fakeLock plays the host lock. It refuses with err when that is set;
+// otherwise it grants the lock and notes how many commands had run when
+// it was taken and when it was released.
+type fakeLock struct {
+	f      *runner.Fake
+	err    error
+	owners []hostlock.Owner
+
+	granted, released           bool
+	callsAtTake, callsAtRelease int
+}
+
+func (l *fakeLock) lock(_ context.Context, o hostlock.Owner) (func(), error) {
+	l.owners = append(l.owners, o)
+	if l.err != nil {
+		return nil, l.err
+	}
+	l.granted, l.callsAtTake = true, len(l.f.Calls())
+	return func() { l.released, l.callsAtRelease = true, len(l.f.Calls()) }, nil
+}
+
+// heldThroughout is a lock that fails t unless the run took it before its
+// first command and released it after its last, or, when the run never
+// took it, ran no command at all.
+func heldThroughout(t *testing.T, f *runner.Fake) hostlock.Lock {
+	l := &fakeLock{f: f}
+	t.Cleanup(func() {
+		calls := len(f.Calls())
+		switch {
+		case !l.granted && calls > 0:
+			t.Errorf("%d command(s) ran without the host lock", calls)
+		case !l.granted:
+		case len(l.owners) != 1:
+			t.Errorf("the lock was taken %d times, want once", len(l.owners))
+		case l.callsAtTake != 0:
+			t.Errorf("%d command(s) ran before the host lock was taken", l.callsAtTake)
+		case !l.released:
+			t.Errorf("the host lock was never released")
+		case l.callsAtRelease != calls:
+			t.Errorf("the host lock was released after %d of %d commands", l.callsAtRelease, calls)
+		}
+	})
+	return l.lock
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/directlvm/docker/internal/ansible"
 	"github.com/directlvm/docker/internal/blockdev"
+	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/runner"
 )
@@ -22,7 +23,11 @@ func Module(h Host) ansible.Module {
 
 // RealHost is this machine.
 func RealHost() Host {
-	return Host{Run: runner.New(runner.Config{DefaultTimeout: 10 * time.Minute}), Resolve: blockdev.Resolve}
+	return Host{
+		Run:     runner.New(runner.Config{DefaultTimeout: 10 * time.Minute}),
+		Resolve: blockdev.Resolve,
+		Lock:    hostlock.At(hostlock.DefaultPath, hostlock.DefaultWait),
+	}
 }
 
 func run(ctx context.Context, h Host, req *ansible.Request) (*ansible.Result, error) {
@@ -30,6 +35,13 @@ func run(ctx context.Context, h Host, req *ansible.Request) (*ansible.Result, er
 	if err != nil {
 		return nil, err
 	}
+	// Held from the first read to the last, in check mode too: another
+	// run changing the host meanwhile would make the plan wrong.
+	release, err := h.Lock(ctx, hostlock.Self(Name, req.CheckMode))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	var obs *Observed
 	if c.Absent {
 		rep, err := lvm.Read(ctx, h.Run)

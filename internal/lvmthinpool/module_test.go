@@ -3,17 +3,20 @@ package lvmthinpool
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/directlvm/docker/internal/ansible/ansibletest"
+	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/lvm/lvmtest"
 	"github.com/directlvm/docker/internal/runner"
 )
 
-// execute runs the module as Ansible would against the scripted host.
+// execute runs the module as Ansible would against the scripted host,
+// whose lock must cover every command the run makes.
 func execute(t *testing.T, f *runner.Fake, args map[string]any) map[string]any {
 	t.Helper()
-	return ansibletest.Run(t, Module(Host{Run: f, Resolve: func(p string) (string, error) { return p, nil }}), args)
+	return ansibletest.Run(t, Module(Host{Run: f, Resolve: func(p string) (string, error) { return p, nil }, Lock: heldThroughout(t, f)}), args)
 }
 
 func lsblkBlank(dev string) string {
@@ -111,4 +114,43 @@ func TestARefusalChangesNothing(t *testing.T) {
 		t.Fatalf("want a refusal naming the signature: %v", res)
 	}
 	// The fake fails the test on any command beyond the three reads.
+}
+
+func TestARunThatCannotTakeTheHostLockFailsAndRunsNothing(t *testing.T) {
+	f := runner.NewFake(t) // no command expected: any would fail the test
+	since := time.Date(2026, 11, 25, 19, 4, 5, 0, time.UTC)
+	lock := &fakeLock{f: f, err: &hostlock.HeldError{Path: hostlock.DefaultPath, Waited: hostlock.DefaultWait,
+		Holder: &hostlock.Owner{Module: "lvm_profile", PID: 1234, Since: since}}}
+	host := Host{Run: f, Resolve: func(p string) (string, error) { return p, nil }, Lock: lock.lock}
+
+	res := ansibletest.Run(t, Module(host), map[string]any{"devices": []string{"/dev/vdb"}, "_ansible_check_mode": true})
+	if res["failed"] != true || res["changed"] == true {
+		t.Fatalf("want a failure that changed nothing: %v", res)
+	}
+	msg, _ := res["msg"].(string)
+	for _, want := range []string{
+		"another directlvm.docker task is changing this host",
+		"lock file /run/lock/directlvm-docker.lock is held by lvm_profile, pid 1234, since 2026-11-25T19:04:05Z",
+		"gave up after waiting 10m0s",
+		"Wait for it to finish and run again",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("msg does not say %q: %s", want, msg)
+		}
+	}
+	if len(f.Calls()) != 0 {
+		t.Errorf("commands ran without the lock: %v", f.Calls())
+	}
+	if len(lock.owners) != 1 || lock.owners[0].Module != Name || !lock.owners[0].CheckMode {
+		t.Errorf("the lock was asked for by %+v, want one lvm_thinpool run in check mode", lock.owners)
+	}
+}
+
+func TestBadOptionsFailBeforeWaitingForTheLock(t *testing.T) {
+	f := runner.NewFake(t)
+	lock := &fakeLock{f: f}
+	res := ansibletest.Run(t, Module(Host{Run: f, Lock: lock.lock}), map[string]any{"devices": []string{"/dev/vdb"}, "chunk_size": "100K"})
+	if res["failed"] != true || len(lock.owners) != 0 {
+		t.Errorf("invalid options must fail at once, without the lock: %v, lock asked %d time(s)", res, len(lock.owners))
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/directlvm/docker/internal/blockdev"
+	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/runner"
 )
@@ -25,10 +26,12 @@ type Device struct {
 }
 
 // Host is how the module reaches the machine: commands through the runner,
-// device paths through Resolve (blockdev.Resolve on a real host).
+// device paths through Resolve (blockdev.Resolve on a real host), and the
+// lock that keeps other runs of the collection off the host meanwhile.
 type Host struct {
 	Run     runner.Runner
 	Resolve func(path string) (string, error)
+	Lock    hostlock.Lock
 }
 
 // observe reads the state: one LVM report, and for each requested device
