@@ -132,7 +132,7 @@ func hostStateCases(d guestDisk) []badInput {
 			name: "lvm_thinpool regular file as a device", module: modThinpool,
 			args:    map[string]any{"devices": []string{"/etc/hostname"}},
 			problem: []string{"device /etc/hostname is a regular file, not a block device"},
-			fixGap:  "says what the path is, not to give a block device (ls -l /dev/disk/by-id/ lists them)",
+			fix:     []string{"give the disk's device path (ls -l /dev/disk/by-id/ lists the disks)"},
 		},
 
 		// LVM that does not fit, or is not the module's.
@@ -172,7 +172,7 @@ func hostStateCases(d guestDisk) []badInput {
 			name: "lvm_profile profile_dir that is a file", module: modProfile,
 			args:    map[string]any{"profile_dir": "/etc/hostname"},
 			problem: []string{"profile directory /etc/hostname is not a directory"},
-			fixGap:  "does not say to give a directory, or to leave profile_dir out",
+			fix:     []string{"give a directory as profile_dir, or leave profile_dir out"},
 		},
 		{
 			name: "lvm_profile dm-event.socket masked", module: modProfile,
@@ -208,8 +208,7 @@ func hostStateCases(d guestDisk) []badInput {
 				return standIns{}
 			},
 			problem: []string{"cannot reach systemd over D-Bus (/nonexistent, then " + systemdPrivate + ")"},
-			fix:     []string{"this module needs a host running systemd"},
-			fixGap:  "on a host that runs systemd but whose bus is unreachable, it does not say what to check (dbus.service, DBUS_SYSTEM_BUS_ADDRESS)",
+			fix:     []string{"this module needs a host running systemd", "dbus.service is active", "DBUS_SYSTEM_BUS_ADDRESS"},
 		},
 		{
 			name: "docker_storage malformed daemon.json", module: modStorage,

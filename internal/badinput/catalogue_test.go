@@ -158,13 +158,13 @@ func parameterCases() []badInput {
 			name: "lvm_thinpool thinpool named snapshot", module: modThinpool,
 			args:    map[string]any{"devices": dev, "thinpool": "snapshot"},
 			problem: []string{`thinpool="snapshot" starts with a prefix LVM reserves (snapshot, pvmove)`},
-			fixGap:  "says which prefixes LVM reserves, not to choose another thinpool name",
+			fix:     []string{"choose another thinpool name"},
 		},
 		{
 			name: "lvm_thinpool thinpool with LVM's _tmeta suffix", module: modThinpool,
 			args:    map[string]any{"devices": dev, "thinpool": "pool_tmeta"},
 			problem: []string{`thinpool="pool_tmeta" contains "_tmeta", which LVM reserves for its hidden volumes`},
-			fixGap:  "says what LVM reserves, not to choose another thinpool name",
+			fix:     []string{"choose another thinpool name"},
 		},
 
 		// lvm_profile
@@ -271,8 +271,7 @@ func parameterCases() []badInput {
 			name: "docker_storage extra_storage_opts with Docker's own direct-lvm", module: modStorage,
 			args:    map[string]any{"thinpool_device": aPool, "extra_storage_opts": []string{"dm.directlvm_device=/dev/vdb"}},
 			problem: []string{`extra_storage_opts: "dm.directlvm_device=/dev/vdb" belongs to Docker's own direct-lvm setup`, "cannot be combined with dm.thinpooldev"},
-			fix:     []string{"directlvm.docker.lvm_thinpool"},
-			fixGap:  "points to a pool made by directlvm.docker.lvm_thinpool, but does not say in so many words to drop the option",
+			fix:     []string{`remove "dm.directlvm_device=/dev/vdb" from extra_storage_opts`},
 		},
 		{
 			name: "docker_storage deferred_deletion without deferred_removal", module: modStorage,
@@ -302,13 +301,13 @@ func parameterCases() []badInput {
 			name: "docker_storage overlay2 with a thinpool_device", module: modStorage,
 			args:    map[string]any{"driver": "overlay2", "thinpool_device": aPool},
 			problem: []string{"thinpool_device is an option of driver=devicemapper, not driver=overlay2"},
-			fixGap:  "implies, but does not say, to drop thinpool_device or to set driver=devicemapper",
+			fix:     []string{"leave thinpool_device out, or set driver=devicemapper"},
 		},
 		{
 			name: "docker_storage relative config_path", module: modStorage,
 			args:    map[string]any{"thinpool_device": aPool, "config_path": "daemon.json"},
 			problem: []string{`config_path="daemon.json" is not an absolute path`},
-			fixGap:  "does not say which file dockerd reads (/etc/docker/daemon.json unless --config-file says otherwise)",
+			fix:     []string{"give the file dockerd reads, /etc/docker/daemon.json"},
 		},
 		{
 			name: "docker_storage restart_timeout of 0", module: modStorage,

@@ -65,9 +65,9 @@ func Resolve(path string) (string, error) {
 			what = "a character device"
 		}
 		if real != path {
-			return "", fmt.Errorf("device %s (%s) is %s, not a block device", path, real, what)
+			return "", fmt.Errorf("device %s (%s) is %s, not a block device: give the disk's device path (ls -l /dev/disk/by-id/ lists the disks)", path, real, what)
 		}
-		return "", fmt.Errorf("device %s is %s, not a block device", path, what)
+		return "", fmt.Errorf("device %s is %s, not a block device: give the disk's device path (ls -l /dev/disk/by-id/ lists the disks)", path, what)
 	}
 	return real, nil
 }

@@ -142,3 +142,17 @@ func TestTheArm64BinariesAreWorkingModules(t *testing.T) {
 		})
 	}
 }
+
+func TestTheArchitectureIsAskedOncePerHost(t *testing.T) {
+	// The first task publishes what it found as a fact...
+	log, res := adhoc(t, "lvm_thinpool", "no_such_option=1", `{}`)
+	facts, _ := res["ansible_facts"].(map[string]any)
+	if !strings.Contains(log, "uname -m") || facts["directlvm_docker_goarch"] != "amd64" {
+		t.Errorf("want uname -m asked and the fact directlvm_docker_goarch=amd64 set; got %v", res)
+	}
+	// ...and a task that has it does not ask again.
+	log, _ = adhoc(t, "lvm_thinpool", "no_such_option=1", `{"ansible_facts": {"directlvm_docker_goarch": "arm64"}}`)
+	if strings.Contains(log, "uname -m") || !strings.Contains(log, filepath.Join("binaries", "linux_arm64", "lvm_thinpool")) {
+		t.Errorf("with the fact set, want no uname -m and the arm64 binary; got:\n%s", log)
+	}
+}

@@ -150,7 +150,7 @@ func ParseConfig(p ansible.Params) (Config, error) {
 	} else {
 		for _, o := range []string{"thinpool_device", "basesize", "min_free_space", "fs", "deferred_removal", "deferred_deletion"} {
 			if p.IsSet(o) {
-				bad("%s is an option of driver=devicemapper, not driver=%s", o, c.Driver)
+				bad("%s is an option of driver=devicemapper, not driver=%s: leave %s out, or set driver=devicemapper", o, c.Driver, o)
 			}
 		}
 	}
@@ -164,7 +164,7 @@ func ParseConfig(p ansible.Params) (Config, error) {
 		case managedOpts[key] != "" && c.Driver == Devicemapper:
 			bad("extra_storage_opts: %q sets %s, which option %s sets: use that option", o, key, managedOpts[key])
 		case containsFold(directLVMOpts, key):
-			bad("extra_storage_opts: %q belongs to Docker's own direct-lvm setup, which cannot be combined with dm.thinpooldev: this module uses a pool you made (directlvm.docker.lvm_thinpool)", o)
+			bad("extra_storage_opts: %q belongs to Docker's own direct-lvm setup, which cannot be combined with dm.thinpooldev: this module uses a pool you made (directlvm.docker.lvm_thinpool): remove %q from extra_storage_opts", o, o)
 		case c.Driver != Devicemapper && strings.HasPrefix(key, "dm."):
 			bad("extra_storage_opts: %q is a devicemapper option, but driver=%s", o, c.Driver)
 		case seen[key]:
@@ -173,7 +173,7 @@ func ParseConfig(p ansible.Params) (Config, error) {
 		seen[key] = true
 	}
 	if !filepath.IsAbs(c.ConfigPath) {
-		bad("config_path=%q is not an absolute path", c.ConfigPath)
+		bad("config_path=%q is not an absolute path: give the file dockerd reads, /etc/docker/daemon.json unless its --config-file says otherwise", c.ConfigPath)
 	}
 	if c.RestartTimeout <= 0 {
 		bad("restart_timeout=%d must be a positive number of seconds", p.Int("restart_timeout"))

@@ -88,7 +88,7 @@ func observe(ctx context.Context, h Host, sd Systemd, c Config) (*Observed, erro
 	case err == nil && fi.IsDir():
 		obs.DirExists = true
 	case err == nil:
-		return nil, &Refusal{Msg: fmt.Sprintf("profile directory %s is not a directory", obs.Dir)}
+		return nil, &Refusal{Msg: fmt.Sprintf("profile directory %s is not a directory: give a directory as profile_dir, or leave profile_dir out to use LVM's own", obs.Dir)}
 	case !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("profile directory: %w", err)
 	}

@@ -103,11 +103,11 @@ func ParseConfig(p ansible.Params) (Config, error) {
 		case !validLVMName(name) || name == "." || name == ".." || len(name) > 127:
 			bad("%s=%q is not a valid LVM name: use letters, digits and + _ . - (not starting with -)", option, name)
 		case strings.HasPrefix(name, "snapshot") || strings.HasPrefix(name, "pvmove"):
-			bad("%s=%q starts with a prefix LVM reserves (snapshot, pvmove)", option, name)
+			bad("%s=%q starts with a prefix LVM reserves (snapshot, pvmove): choose another %s name", option, name, option)
 		}
 		for _, s := range reservedSuffixes {
 			if strings.Contains(name, s) {
-				bad("%s=%q contains %q, which LVM reserves for its hidden volumes", option, name, s)
+				bad("%s=%q contains %q, which LVM reserves for its hidden volumes: choose another %s name", option, name, s, option)
 			}
 		}
 	}

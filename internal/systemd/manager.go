@@ -57,7 +57,7 @@ func connectError(busAddress string, root bool, err error) error {
 	if root {
 		where += ", then " + privateSocket
 	}
-	return fmt.Errorf("cannot reach systemd over D-Bus (%s): %w; this module needs a host running systemd", where, err)
+	return fmt.Errorf("cannot reach systemd over D-Bus (%s): %w; this module needs a host running systemd: check that systemd is PID 1 and dbus.service is active (systemctl status dbus), and that DBUS_SYSTEM_BUS_ADDRESS, if set, points at the system bus", where, err)
 }
 
 // Close closes the connection.

@@ -10,7 +10,8 @@ collection ships one static binary per architecture:
     binaries/linux_<goarch>/NAME      every other architecture
 
 This plugin learns the target's architecture from gathered facts or, when
-facts were not gathered, from `uname -m` run without Python, and then lets
+facts were not gathered, from `uname -m` run without Python (once per host:
+it sets the fact directlvm_docker_goarch for later tasks), and then lets
 ansible-core transfer and run the matching binary exactly as it runs any
 binary module (args file, check mode, diff, become, cleanup).
 """
@@ -39,6 +40,10 @@ GOARCH_BY_MACHINE = {
     "aarch64": "arm64",
     "arm64": "arm64",
 }
+
+# The fact this plugin sets on each host it ran on: the GOARCH of the
+# binaries that host runs, so that only the first task asks `uname -m`.
+GOARCH_FACT = "directlvm_docker_goarch"
 
 # The architecture whose binaries live in plugins/modules/.
 DEFAULT_GOARCH = "amd64"
@@ -69,6 +74,8 @@ class ActionModule(ActionBase):
         try:
             self._goarch = self._target_goarch(task_vars)
             result = merge_hash(result, self._execute_module(task_vars=task_vars))
+            # Later tasks on this host need not ask again.
+            result.setdefault("ansible_facts", {})[GOARCH_FACT] = self._goarch
         except AnsibleActionFail as e:
             result.update(e.result)
             # The message says it all; a traceback of this plugin would not help.
@@ -79,7 +86,10 @@ class ActionModule(ActionBase):
         return result
 
     def _target_goarch(self, task_vars):
-        machine = task_vars.get("ansible_facts", {}).get("architecture")
+        facts = task_vars.get("ansible_facts", {})
+        if facts.get(GOARCH_FACT) in set(GOARCH_BY_MACHINE.values()):
+            return facts[GOARCH_FACT]
+        machine = facts.get("architecture")
         source = "the architecture fact"
         if not machine:
             res = self._low_level_execute_command("uname -m", sudoable=False)
