@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -43,5 +44,17 @@ func TestCountingARollout(t *testing.T) {
 	}
 	if docker.Module != "docker_storage" || docker.DockerRestart != 8000*ms || docker.Commands != 50*ms || docker.Own() != 950*ms {
 		t.Errorf("docker_storage: %+v (own %v)", docker, docker.Own())
+	}
+}
+
+func TestTheRerunRatioUsesTheMedians(t *testing.T) {
+	s := time.Second
+	rep := Report{Versions: map[string]string{}, Measures: []Measure{
+		{Case: "a", Run: rerun, Wall: 10 * s}, {Case: "a", Run: rerun, Wall: 30 * s}, {Case: "a", Run: rerun, Wall: 12 * s},
+		{Case: "b", Run: rerun, Wall: 40 * s}, {Case: "b", Run: rerun, Wall: 20 * s}, {Case: "b", Run: rerun, Wall: 24 * s},
+	}}
+	// medians 12 s and 24 s
+	if md := rep.Markdown(); !strings.Contains(md, "| converged rerun, a/b (target ≤ 0.3×) | 0.50× |") {
+		t.Errorf("want the ratio of the medians, 0.50×, in:\n%s", md)
 	}
 }

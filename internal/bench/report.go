@@ -19,14 +19,26 @@ func (m Measure) Summary() string {
 		m.Case, m.Run, secs(m.Wall), m.LVMCommands, m.LVMByUdev, m.DockerRestarts, m.ModuleBytes, m.ModuleFiles)
 }
 
-// Find returns the measure of a case and run.
-func (r Report) Find(c, run string) (Measure, bool) {
+// Find returns the measures of a case and run, in the order taken.
+func (r Report) Find(c, run string) []Measure {
+	var out []Measure
 	for _, m := range r.Measures {
 		if m.Case == c && m.Run == run {
-			return m, true
+			out = append(out, m)
 		}
 	}
-	return Measure{}, false
+	return out
+}
+
+// medianWall is the median wall time of ms (the lower middle one for an
+// even count).
+func medianWall(ms []Measure) time.Duration {
+	walls := make([]time.Duration, len(ms))
+	for i, m := range ms {
+		walls[i] = m.Wall
+	}
+	sort.Slice(walls, func(i, j int) bool { return walls[i] < walls[j] })
+	return walls[(len(walls)-1)/2]
 }
 
 var caseNames = map[string]string{
@@ -53,24 +65,24 @@ func (r Report) Markdown() string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %d (+%d) | %d | %s bytes in %d files |\n",
 			caseNames[m.Case], m.Run, secs(m.Wall), m.LVMCommands, m.LVMByUdev, m.DockerRestarts, thousands(m.ModuleBytes), m.ModuleFiles)
 	}
-	b.WriteString("\n| ratio of wall times | value |\n|---|---:|\n")
+	b.WriteString("\n| ratio of wall times (medians of the reruns) | value |\n|---|---:|\n")
 	for _, p := range []struct{ label, c1, c2, run string }{
 		{"first rollout, a/b", "a", "b", firstRollout},
 		{"first rollout, a/c", "a", "c", firstRollout},
 		{"converged rerun, a/b (target ≤ 0.3×)", "a", "b", rerun},
 	} {
-		x, ok1 := r.Find(p.c1, p.run)
-		y, ok2 := r.Find(p.c2, p.run)
-		if ok1 && ok2 {
-			fmt.Fprintf(&b, "| %s | %s |\n", p.label, ratio(x.Wall, y.Wall))
+		x, y := r.Find(p.c1, p.run), r.Find(p.c2, p.run)
+		if len(x) > 0 && len(y) > 0 {
+			fmt.Fprintf(&b, "| %s | %s |\n", p.label, ratio(medianWall(x), medianWall(y)))
 		}
 	}
 	for _, run := range []string{firstRollout, rerun} {
-		m, ok := r.Find("a", run)
-		if !ok || len(m.Overhead) == 0 {
+		found := r.Find("a", run)
+		if len(found) == 0 || len(found[0].Overhead) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "\n(a) %s, the Go modules' time (process accounting in the guest):\n\n", run)
+		m := found[0]
+		fmt.Fprintf(&b, "\n(a) %s (the first one measured), the Go modules' time (process accounting in the guest):\n\n", run)
 		b.WriteString("| module | processes | module wall time | in commands it ran | in docker's restart | rest of its wall time | its own CPU time | CPU / work it drives |\n")
 		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|\n")
 		var tot ModuleTime
