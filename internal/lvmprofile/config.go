@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/directlvm/docker/internal/ansible"
+	"github.com/directlvm/docker/internal/lvm"
 )
 
 // Name is the module's name.
@@ -67,23 +68,6 @@ func (c Config) Pool() string {
 	return c.VG + "/" + c.LV
 }
 
-// validName reports whether s is a name LVM accepts for VGs and LVs
-// (lvm(8)): letters, digits and + _ . -, not starting with -, neither "."
-// nor "..", at most 127 bytes. Profile names follow the same rule since
-// they name a file.
-func validName(s string) bool {
-	if s == "" || s[0] == '-' || s == "." || s == ".." || len(s) > 127 {
-		return false
-	}
-	for _, r := range s {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("+_.-", r)
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
-
 // ParseConfig validates the options and reports every problem at once.
 func ParseConfig(p ansible.Params) (Config, error) {
 	c := Config{
@@ -95,7 +79,7 @@ func ParseConfig(p ansible.Params) (Config, error) {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
-	if !validName(c.Name) {
+	if !lvm.ValidName(c.Name) {
 		bad("name=%q is not a valid profile name: use letters, digits and + _ . - (not starting with -); LVM reads it from NAME.profile", c.Name)
 	}
 	threshold, percent := p.Int("autoextend_threshold"), p.Int("autoextend_percent")
@@ -120,7 +104,7 @@ func ParseConfig(p ansible.Params) (Config, error) {
 	}
 	if lv := p.String("lv"); lv != "" {
 		vg, name, ok := strings.Cut(lv, "/")
-		if !ok || !validName(vg) || !validName(name) {
+		if !ok || !lvm.ValidName(vg) || !lvm.ValidName(name) {
 			bad("lv=%q is not VG/LV: give the thin pool as volume group and LV name, e.g. docker/thinpool", lv)
 		} else {
 			c.VG, c.LV = vg, name

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/directlvm/docker/internal/lvm"
 )
 
 // The module used to read names, lvmconfig's answer and profile files with
@@ -44,8 +46,8 @@ func FuzzValidNameAcceptsWhatTheOldExpressionDid(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if got, want := validName(s), oldValidName(s); got != want {
-			t.Errorf("validName(%q) = %v, the expression said %v", s, got, want)
+		if got, want := lvm.ValidName(s), oldValidName(s); got != want {
+			t.Errorf("lvm.ValidName(%q) = %v, the expression said %v", s, got, want)
 		}
 	})
 }

@@ -63,21 +63,6 @@ type Config struct {
 // thinpoolmeta).
 func (c Config) MetaLV() string { return c.Pool + "meta" }
 
-// validLVMName reports whether name uses only the characters LVM allows in
-// VG and LV names (letters, digits, + _ . -) and does not start with "-".
-func validLVMName(name string) bool {
-	if name == "" || name[0] == '-' {
-		return false
-	}
-	for _, r := range name {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("+_.-", r)
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
-
 // reservedSuffixes are LV name endings LVM keeps for itself (lvm(8)).
 var reservedSuffixes = []string{"_cdata", "_cmeta", "_corig", "_cpool", "_cvol", "_imeta", "_iorig",
 	"_mimage", "_mlog", "_pmspare", "_rimage", "_rmeta", "_tdata", "_tmeta", "_vdata", "_vorig", "_wcorig"}
@@ -100,7 +85,7 @@ func ParseConfig(p ansible.Params) (Config, error) {
 
 	checkName := func(option, name string) {
 		switch {
-		case !validLVMName(name) || name == "." || name == ".." || len(name) > 127:
+		case !lvm.ValidName(name):
 			bad("%s=%q is not a valid LVM name: use letters, digits and + _ . - (not starting with -)", option, name)
 		case strings.HasPrefix(name, "snapshot") || strings.HasPrefix(name, "pvmove"):
 			bad("%s=%q starts with a prefix LVM reserves (snapshot, pvmove): choose another %s name", option, name, option)

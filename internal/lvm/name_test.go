@@ -1,0 +1,18 @@
+package lvm
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestValidNameFollowsLVMsRule(t *testing.T) {
+	for name, want := range map[string]bool{
+		"docker": true, "thin-pool_1.a+b": true, strings.Repeat("a", 127): true,
+		"": false, "-bad": false, ".": false, "..": false, "a/b": false, "a b": false,
+		"é": false, strings.Repeat("a", 128): false,
+	} {
+		if got := ValidName(name); got != want {
+			t.Errorf("ValidName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
