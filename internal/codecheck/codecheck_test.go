@@ -10,12 +10,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/directlvm/docker/internal/ansible/ansibletest"
 )
 
 // TestTheRepositoryKeepsItsCodeRules checks every non-test .go file of the
 // repository against the rules in doc.go.
 func TestTheRepositoryKeepsItsCodeRules(t *testing.T) {
-	root := repoRoot(t)
+	root := ansibletest.RepoRoot(t)
 	files := goFiles(t, root)
 	// A walk that finds nothing would pass: make sure it saw the code.
 	for _, must := range []string{"internal/runner/runner.go", "internal/ansible/execute.go", "internal/dockerstorage/files.go"} {
@@ -363,25 +365,6 @@ func joinFindings(fs []finding) string {
 		b.WriteString(f.String() + "\n  ")
 	}
 	return b.String()
-}
-
-// repoRoot is the directory of go.mod above the working directory.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // modulePath reads the module line of go.mod.

@@ -1,16 +1,12 @@
 package lvmprofile
 
 import (
-	"bytes"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"unicode/utf8"
-
-	"github.com/goccy/go-json"
 
 	"github.com/directlvm/docker/internal/ansible"
+	"github.com/directlvm/docker/internal/ansible/ansibletest"
 )
 
 // FuzzParseConfig validates any arguments as the module does before it
@@ -21,30 +17,11 @@ import (
 // names cannot pass for options. The seeds are the arguments files in
 // testdata/args.
 func FuzzParseConfig(f *testing.F) {
-	seeds, err := filepath.Glob(filepath.Join("testdata", "args", "*.json"))
-	if err != nil || len(seeds) == 0 {
-		f.Fatalf("no seeds in testdata/args: %v", err)
-	}
-	for _, path := range seeds {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
+	ansibletest.SeedArgs(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if !utf8.Valid(data) {
-			return // the runtime refuses it before decoding (FuzzDecodeArgs)
-		}
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.UseNumber()
-		var args map[string]any
-		if dec.Decode(&args) != nil {
-			return
-		}
-		req, err := ansible.NewRequest(ansible.Module{Name: Name, Spec: Spec()}, args)
-		if err != nil {
-			return // refused by the spec, with Ansible's message
+		req, ok := ansibletest.Request(ansible.Module{Name: Name, Spec: Spec()}, data)
+		if !ok {
+			return // refused before the module runs, with Ansible's message
 		}
 		c, err := ParseConfig(req.Params)
 		if err != nil {

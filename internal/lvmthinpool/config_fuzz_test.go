@@ -1,17 +1,12 @@
 package lvmthinpool
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"unicode/utf8"
-
-	"github.com/goccy/go-json"
 
 	"github.com/directlvm/docker/internal/ansible"
+	"github.com/directlvm/docker/internal/ansible/ansibletest"
 	"github.com/directlvm/docker/internal/lvm"
 )
 
@@ -22,30 +17,11 @@ import (
 // given once, a chunk size lvmthin(7) allows, and sizes that read back as
 // written. The seeds are the arguments files in testdata/args.
 func FuzzParseConfig(f *testing.F) {
-	seeds, err := filepath.Glob(filepath.Join("testdata", "args", "*.json"))
-	if err != nil || len(seeds) == 0 {
-		f.Fatalf("no seeds in testdata/args: %v", err)
-	}
-	for _, path := range seeds {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
+	ansibletest.SeedArgs(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if !utf8.Valid(data) {
-			return // the runtime refuses it before decoding (FuzzDecodeArgs)
-		}
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.UseNumber()
-		var args map[string]any
-		if dec.Decode(&args) != nil {
-			return
-		}
-		req, err := ansible.NewRequest(ansible.Module{Name: Name, Spec: Spec()}, args)
-		if err != nil {
-			return // refused by the spec, with Ansible's message
+		req, ok := ansibletest.Request(ansible.Module{Name: Name, Spec: Spec()}, data)
+		if !ok {
+			return // refused before the module runs, with Ansible's message
 		}
 		c, err := ParseConfig(req.Params)
 		if err != nil {
