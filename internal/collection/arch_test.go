@@ -50,11 +50,7 @@ func adhoc(t *testing.T, module, args, extraVars string) (string, map[string]any
 // binaryPath is where the build puts module's binary for goarch.
 func binaryPath(t *testing.T, goarch, module string) string {
 	t.Helper()
-	dir := filepath.Join(ansibletest.RepoRoot(t), "plugins", "modules")
-	if goarch != "amd64" {
-		dir = filepath.Join(ansibletest.RepoRoot(t), "binaries", "linux_"+goarch)
-	}
-	path := filepath.Join(dir, module)
+	path := filepath.Join(ansibletest.RepoRoot(t), "binaries", "linux_"+goarch, module)
 	if _, err := os.Stat(path); err != nil {
 		if os.Getenv(ansibletest.RequireAnsibleEnv) == "1" {
 			t.Fatalf("%s is missing (%v): run make collection", path, err)
@@ -70,7 +66,7 @@ func TestEachHostRunsTheBinaryForItsArchitecture(t *testing.T) {
 		binary        string // relative to the repository; "" when refused
 		wantMsg       string
 	}{
-		{"an x86_64 host runs the amd64 binary beside the docs", "x86_64", "plugins/modules/%s", ""},
+		{"an x86_64 host runs the amd64 binary", "x86_64", "binaries/linux_amd64/%s", ""},
 		{"an aarch64 host gets the arm64 binary", "aarch64", "binaries/linux_arm64/%s", ""},
 		{"an unsupported architecture is refused, naming it", "ppc64le", "",
 			"has no binary for this target's architecture 'ppc64le'"},
@@ -86,12 +82,12 @@ func TestEachHostRunsTheBinaryForItsArchitecture(t *testing.T) {
 					if !strings.Contains(log, "localhost | FAILED!") || !strings.Contains(msg, tc.wantMsg) || !strings.Contains(msg, "amd64, arm64") {
 						t.Errorf("%s on %s: want a failure saying %q and listing amd64, arm64; got %v", module, tc.machine, tc.wantMsg, res)
 					}
-					if strings.Contains(log, "Using module file") {
+					if strings.Contains(log, "directlvm.docker: running ") {
 						t.Errorf("%s on %s: a binary was sent although the architecture is unsupported:\n%s", module, tc.machine, log)
 					}
 					continue
 				}
-				want := "Using module file " + filepath.Join(ansibletest.RepoRoot(t), "bin", "collections",
+				want := "directlvm.docker: running " + filepath.Join(ansibletest.RepoRoot(t), "bin", "collections",
 					"ansible_collections", "directlvm", "docker", strings.ReplaceAll(tc.binary, "%s", module))
 				if !strings.Contains(log, want) {
 					t.Errorf("%s on %s: want %q in ansible's -vvv output; got:\n%s", module, tc.machine, want, log)
@@ -104,8 +100,8 @@ func TestEachHostRunsTheBinaryForItsArchitecture(t *testing.T) {
 func TestTheHostsFactFreeArchitectureComesFromUname(t *testing.T) {
 	// Without gathered facts the plugin asks the host (this machine, x86_64).
 	log, res := adhoc(t, "lvm_thinpool", "no_such_option=1", `{}`)
-	if !strings.Contains(log, "uname -m") || !strings.Contains(log, filepath.Join("plugins", "modules", "lvm_thinpool")) {
-		t.Errorf("want the plugin to run uname -m and pick plugins/modules/lvm_thinpool; got:\n%s", log)
+	if !strings.Contains(log, "uname -m") || !strings.Contains(log, filepath.Join("binaries", "linux_amd64", "lvm_thinpool")) {
+		t.Errorf("want the plugin to run uname -m and pick binaries/linux_amd64/lvm_thinpool; got:\n%s", log)
 	}
 	if msg, _ := res["msg"].(string); !strings.Contains(msg, "Unsupported parameters") || !strings.Contains(msg, "no_such_option") {
 		t.Errorf("want the module's own refusal of no_such_option; got %v", res)

@@ -53,8 +53,8 @@ func TestEveryModuleHasDocumentationThatIsChecked(t *testing.T) {
 		if !slices.ContainsFunc(modules, func(m module) bool { return m.name == name }) {
 			t.Errorf("modules/%s is not checked against its documentation: add it to the modules table in internal/collection/docs_test.go", name)
 		}
-		if _, err := os.Stat(filepath.Join(root, ansibletest.SidecarPath(name))); err != nil {
-			t.Errorf("modules/%s has no documentation: write %s (DOCUMENTATION, EXAMPLES, RETURN; see the other modules')", name, ansibletest.SidecarPath(name))
+		if _, err := os.Stat(filepath.Join(root, ansibletest.DocPath(name))); err != nil {
+			t.Errorf("modules/%s has no documentation: write %s (DOCUMENTATION, EXAMPLES, RETURN; see the other modules')", name, ansibletest.DocPath(name))
 		}
 	}
 }
@@ -115,15 +115,15 @@ func TestADocumentationMistakeIsReportedWithItsFix(t *testing.T) {
 	}
 	got := docProblems(m, doc)
 	want := []string{
-		`plugins/modules/probe.yml: option devices: elements is "str" in DOCUMENTATION but "path" in the spec (internal/probe/config.go); make them agree`,
-		`plugins/modules/probe.yml: option devices: required is false in DOCUMENTATION but true in the spec (internal/probe/config.go); make them agree`,
-		`plugins/modules/probe.yml: option extra: documented, but the spec (internal/probe/config.go) has no such option; remove it from DOCUMENTATION, or add it to the spec`,
-		`plugins/modules/probe.yml: option secret: in the spec (internal/probe/config.go) but not in DOCUMENTATION; document it under options`,
-		`plugins/modules/probe.yml: option state: choices are ["absent","gone"] in DOCUMENTATION but ["absent","present"] in the spec (internal/probe/config.go); make them agree`,
-		`plugins/modules/probe.yml: option vg: default is "vg0" in DOCUMENTATION but "docker" in the spec (internal/probe/config.go); make them agree`,
-		`plugins/modules/probe.yml: attribute idempotent: missing; declare it under attributes with support and description`,
-		`plugins/modules/probe.yml: attribute check_mode: support is "none", but the spec (internal/probe/config.go) supports check mode: declare support: full`,
-		`plugins/modules/probe.yml: EXAMPLES never call the module by its full name directlvm.docker.probe`,
+		`plugins/modules/probe.py: option devices: elements is "str" in DOCUMENTATION but "path" in the spec (internal/probe/config.go); make them agree`,
+		`plugins/modules/probe.py: option devices: required is false in DOCUMENTATION but true in the spec (internal/probe/config.go); make them agree`,
+		`plugins/modules/probe.py: option extra: documented, but the spec (internal/probe/config.go) has no such option; remove it from DOCUMENTATION, or add it to the spec`,
+		`plugins/modules/probe.py: option secret: in the spec (internal/probe/config.go) but not in DOCUMENTATION; document it under options`,
+		`plugins/modules/probe.py: option state: choices are ["absent","gone"] in DOCUMENTATION but ["absent","present"] in the spec (internal/probe/config.go); make them agree`,
+		`plugins/modules/probe.py: option vg: default is "vg0" in DOCUMENTATION but "docker" in the spec (internal/probe/config.go); make them agree`,
+		`plugins/modules/probe.py: attribute idempotent: missing; declare it under attributes with support and description`,
+		`plugins/modules/probe.py: attribute check_mode: support is "none", but the spec (internal/probe/config.go) supports check mode: declare support: full`,
+		`plugins/modules/probe.py: EXAMPLES never call the module by its full name directlvm.docker.probe`,
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("problems:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
@@ -133,7 +133,7 @@ func TestADocumentationMistakeIsReportedWithItsFix(t *testing.T) {
 // docProblems compares a module's documentation, as ansible-doc read it,
 // with its spec and lists every difference, each with its fix.
 func docProblems(m module, doc ansibletest.ModuleDoc) []string {
-	file := ansibletest.SidecarPath(m.name)
+	file := ansibletest.DocPath(m.name)
 	var problems []string
 	bad := func(format string, args ...any) {
 		problems = append(problems, file+": "+fmt.Sprintf(format, args...))

@@ -7,7 +7,7 @@ import (
 	"github.com/directlvm/docker/internal/runner"
 )
 
-// RETURN in plugins/modules/docker_storage.yml documents every key the
+// RETURN in plugins/modules/docker_storage.py documents every key the
 // first switch to the pool returns (in diff mode, so that diff is there
 // too), and no key it does not.
 func TestReturnDocumentsWhatARunReturns(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"github.com/directlvm/docker/internal/systemd"
 )
 
-// RETURN in plugins/modules/lvm_profile.yml documents every key a run that
+// RETURN in plugins/modules/lvm_profile.py documents every key a run that
 // writes, attaches and monitors returns (in diff mode, so that diff is
 // there too), and no key it does not.
 func TestReturnDocumentsWhatARunReturns(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"github.com/directlvm/docker/internal/runner"
 )
 
-// RETURN in plugins/modules/lvm_thinpool.yml documents every key a run
+// RETURN in plugins/modules/lvm_thinpool.py documents every key a run
 // that creates the pool returns (in diff mode, so that diff is there too),
 // and no key it does not.
 func TestReturnDocumentsWhatARunReturns(t *testing.T) {

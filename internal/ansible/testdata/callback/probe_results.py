@@ -1,14 +1,15 @@
-# Test-only stdout callback for internal/ansible/conformance_test.go.
-# It records every task result as Ansible received it from the module and,
-# when the playbook ends, writes them all as one JSON document to the file
-# named by $PROBE_RESULTS_FILE. ansible-core 2.18 has no JSON stdout
-# callback of its own (that one lives in the ansible.posix collection).
+# Test-only stdout callback for internal/ansible/conformance_test.go and the
+# version matrix (internal/collection/cores_test.go). It records every task
+# result as Ansible received it and, when the playbook ends, writes them all
+# as one JSON document to the file named by $PROBE_RESULTS_FILE. ansible-core
+# has no JSON stdout callback of its own (that one lives in ansible.posix).
+# Only the standard json module is used: the encoder ansible-core offered
+# (AnsibleJSONEncoder) is deprecated from 2.19 on.
 from __future__ import annotations
 
 import json
 import os
 
-from ansible.module_utils.common.json import AnsibleJSONEncoder
 from ansible.plugins.callback import CallbackBase
 
 DOCUMENTATION = """
@@ -49,5 +50,5 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_stats(self, stats):
         with open(os.environ["PROBE_RESULTS_FILE"], "w", encoding="utf-8") as out:
             json.dump(
-                {"results": self._results}, out, cls=AnsibleJSONEncoder, sort_keys=True
+                {"results": self._results}, out, default=str, sort_keys=True
             )

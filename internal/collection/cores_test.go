@@ -1,0 +1,353 @@
+package collection
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/goccy/go-json"
+
+	"github.com/directlvm/docker/internal/ansible/ansibletest"
+	"github.com/directlvm/docker/internal/lvm/lvmtest"
+)
+
+// The version matrix. `make matrix` runs this package once per ansible-core
+// in .ci/cores.txt, with ANSIBLE_BIN_DIR naming that core's virtualenv; `make
+// unit` runs it with the main toolchain's. Nothing here needs a VM: the
+// modules run on this machine through the action plugin, as a play on any
+// host runs them. What LVM, dmeventd and docker then do is proven in the
+// guest (guest tests and molecule); here the point is what each ansible-core
+// makes of the plugin and the binaries.
+
+// coreRun is one ansible-playbook run on this machine against the working
+// tree's collection (bin/collections links it), recorded by the
+// probe_results callback unless plain is set.
+type coreRun struct {
+	stdout, stderr string
+	code           int
+	results        map[string]map[string]any // task name -> result
+	statuses       map[string]string         // task name -> ok, failed, ...
+}
+
+// runPlaybook runs playbook with ansible-playbook from ANSIBLE_BIN_DIR (or
+// .venv). With plain, the default callback prints to stdout (to see what a
+// user sees); otherwise results are recorded.
+func runPlaybook(t *testing.T, playbook string, plain bool, env []string, flags ...string) coreRun {
+	t.Helper()
+	bin := ansibletest.Tool(t, "ansible-playbook")
+	root := ansibletest.RepoRoot(t)
+	work := t.TempDir()
+	for _, dir := range []string{"home", "local-tmp", "remote-tmp"} {
+		if err := os.MkdirAll(filepath.Join(work, dir), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(work, "playbook.yml")
+	if err := os.WriteFile(path, []byte(playbook), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(work, "ansible.cfg")
+	if err := os.WriteFile(config, []byte("[defaults]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	resultsFile := filepath.Join(work, "results.json")
+	callback := "probe_results"
+	if plain {
+		callback = "default"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, append(append([]string{"-i", "localhost,", "-c", "local"}, flags...), path)...)
+	cmd.Dir = work
+	cmd.Env = append(append(os.Environ(),
+		"ANSIBLE_CONFIG="+config,
+		"ANSIBLE_HOME="+filepath.Join(work, "home"),
+		"ANSIBLE_LOCAL_TEMP="+filepath.Join(work, "local-tmp"),
+		"ANSIBLE_REMOTE_TEMP="+filepath.Join(work, "remote-tmp"),
+		"ANSIBLE_COLLECTIONS_PATH="+filepath.Join(root, "bin", "collections"),
+		"ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=False",
+		"ANSIBLE_CALLBACK_PLUGINS="+filepath.Join(root, "internal", "ansible", "testdata", "callback"),
+		"ANSIBLE_STDOUT_CALLBACK="+callback,
+		"PROBE_RESULTS_FILE="+resultsFile,
+		"ANSIBLE_NOCOLOR=1",
+		"ANSIBLE_LOCALHOST_WARNING=False",
+		"ANSIBLE_INVENTORY_UNPARSED_WARNING=False",
+		"ANSIBLE_PYTHON_INTERPRETER=auto_silent",
+		"ANSIBLE_RETRY_FILES_ENABLED=False",
+		"LC_ALL=C.UTF-8",
+	), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("running %s: %v", bin, err)
+	}
+	run := coreRun{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode()}
+	if plain {
+		return run
+	}
+	data, err := os.ReadFile(resultsFile)
+	if err != nil {
+		t.Fatalf("the probe_results callback wrote nothing (%v)\nstdout: %s\nstderr: %s", err, run.stdout, run.stderr)
+	}
+	var doc struct {
+		Results []struct {
+			Task   string         `json:"task"`
+			Status string         `json:"status"`
+			Result map[string]any `json:"result"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("decoding the callback's results: %v\n%s", err, data)
+	}
+	run.results, run.statuses = map[string]map[string]any{}, map[string]string{}
+	for _, r := range doc.Results {
+		run.results[r.Task], run.statuses[r.Task] = r.Result, r.Status
+	}
+	return run
+}
+
+// coreVersion is the ansible-core under test, as `ansible --version` says.
+func coreVersion(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command(ansibletest.Tool(t, "ansible"), "--version").Output()
+	if err != nil {
+		t.Fatalf("ansible --version: %v", err)
+	}
+	first, _, _ := strings.Cut(string(out), "\n")
+	return strings.TrimSpace(first)
+}
+
+// fakeLVM writes an `lvm` that answers `lvm fullreport` with a report
+// captured from a real thin pool (lvmtest's fixture), so that lvm_profile
+// can plan on this machine, which has no LVM. It returns its directory.
+func fakeLVM(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	report := filepath.Join(dir, "fullreport.json")
+	if err := os.WriteFile(report, lvmtest.Raw(t, lvmtest.Pool), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	script := "#!/bin/sh\n[ \"$1\" = fullreport ] || { echo \"fake lvm: only fullreport is answered, not $*\" >&2; exit 3; }\nexec cat " + report + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "lvm"), []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+const coresPlaybook = `
+- name: Each module by its full name, through the action plugin, with become
+  hosts: localhost
+  gather_facts: false
+  become: true
+  become_method: ansible.builtin.su
+  tasks:
+    - name: profile in check mode
+      directlvm.docker.lvm_profile:
+        lv: docker/thinpool
+        profile_dir: "{{ profile_dir }}"
+        monitor: false
+        autoextend_threshold: 100
+      check_mode: true
+      diff: true
+      environment:
+        PATH: "{{ fake_bin }}:/usr/sbin:/usr/bin:/sbin:/bin"
+    - name: profile refused
+      directlvm.docker.lvm_profile:
+        lv: docker/thinpool
+        autoextend_threshold: 30
+      ignore_errors: true
+    - name: thinpool refused
+      directlvm.docker.lvm_thinpool:
+        devices: [/dev/vdb]
+        chunk_size: 100K
+      ignore_errors: true
+    - name: storage refused
+      directlvm.docker.docker_storage:
+        thinpool_device: /dev/mapper/docker-thinpool
+        min_free_space: 150%
+      ignore_errors: true
+
+- name: Defaults for the collection's action group
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/directlvm.docker.direct_lvm:
+      autoextend_threshold: 45
+  tasks:
+    - name: profile with the group's defaults
+      directlvm.docker.lvm_profile:
+        lv: docker/thinpool
+      ignore_errors: true
+`
+
+func TestEveryModuleRunsThroughTheActionPluginOnThisCore(t *testing.T) {
+	version := coreVersion(t)
+	t.Logf("under test: %s", version)
+	binaryPath(t, "amd64", "lvm_profile")
+	profileDir := t.TempDir()
+	vars := `{"profile_dir": "` + profileDir + `", "fake_bin": "` + fakeLVM(t) + `"}`
+	// Root becoming root: ansible skips become unless told to allow it, and
+	// the point is to see the plugin's command run through a become method.
+	run := runPlaybook(t, coresPlaybook, false, []string{"ANSIBLE_BECOME_ALLOW_SAME_USER=True"}, "-vvv", "-e", vars)
+	if run.code != 0 {
+		t.Fatalf("%s: ansible-playbook exited %d (failures were to be ignored)\nstdout: %s\nstderr: %s", version, run.code, run.stdout, run.stderr)
+	}
+	for _, check := range []struct{ task, status, path, want string }{
+		{"profile in check mode", "ok", "changed", "true"},
+		{"profile in check mode", "ok", "ansible_facts.directlvm_docker_goarch", `"amd64"`},
+		{"profile in check mode", "ok", "profile.present", "true"},
+		{"profile refused", "failed", "msg", `"autoextend_threshold=30 is below 50: LVM would silently use 50 instead; give 50 to 100 (100 disables autoextend)"`},
+		{"profile with the group's defaults", "failed", "msg", `"autoextend_threshold=45 is below 50: LVM would silently use 50 instead; give 50 to 100 (100 disables autoextend)"`},
+	} {
+		if got := run.statuses[check.task]; got != check.status {
+			t.Errorf("%s: task %q: status %q, want %q", version, check.task, got, check.status)
+		}
+		if got := jsonText(lookup(run.results[check.task], check.path)); got != check.want {
+			t.Errorf("%s: task %q: %s = %s, want %s", version, check.task, check.path, got, check.want)
+		}
+	}
+	for task, words := range map[string][]string{
+		"thinpool refused": {"chunk_size", "64"},
+		"storage refused":  {"min_free_space", "150%"},
+	} {
+		msg, _ := run.results[task]["msg"].(string)
+		if run.statuses[task] != "failed" || !containsAll(msg, words...) {
+			t.Errorf("%s: task %q: want a failure whose msg names %v; got %s: %q", version, task, words, run.statuses[task], msg)
+		}
+	}
+
+	checkMode := run.results["profile in check mode"]
+	if after := jsonText(lookup(checkMode, "diff.after")); !strings.Contains(after, "thin_pool_autoextend_threshold=100") {
+		t.Errorf("%s: check mode's diff.after does not show the profile it would write: %s", version, after)
+	}
+	if warnings := jsonText(checkMode["warnings"]); !strings.Contains(warnings, "disables autoextend") {
+		t.Errorf("%s: the module's warning did not reach the result: warnings = %s", version, warnings)
+	}
+	if entries, _ := os.ReadDir(profileDir); len(entries) != 0 {
+		t.Errorf("%s: check mode wrote into the profile directory: %v", version, entries)
+	}
+	// Every key the task returns, the action plugin's fact included, is in RETURN.
+	ansibletest.CheckReturnDocs(t, "lvm_profile", ansibletest.Docs(t, "lvm_profile")["lvm_profile"], withoutCoreKeys(checkMode))
+	// The binary ran through the become method (su), not around it.
+	if !strings.Contains(run.stdout, "su  root -c") && !strings.Contains(run.stdout, "su root -c") {
+		t.Errorf("%s: no command ran through su; -vvv output:\n%s", version, run.stdout)
+	}
+}
+
+// withoutCoreKeys drops what ansible-core itself adds to a task's result
+// (keys starting with _ansible, and the diff and check-mode flags some
+// releases add), leaving what the module and the plugin returned.
+func withoutCoreKeys(result map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range result {
+		if strings.HasPrefix(k, "_ansible") {
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func TestDiffModeShowsWhatCheckModeWouldWriteOnThisCore(t *testing.T) {
+	version := coreVersion(t)
+	binaryPath(t, "amd64", "lvm_profile")
+	vars := `{"profile_dir": "` + t.TempDir() + `", "fake_bin": "` + fakeLVM(t) + `"}`
+	playbook := strings.SplitN(coresPlaybook, "    - name: profile refused", 2)[0]
+	run := runPlaybook(t, playbook, true, []string{"ANSIBLE_BECOME_ALLOW_SAME_USER=True"}, "--check", "--diff", "-e", vars)
+	if run.code != 0 {
+		t.Fatalf("%s: ansible-playbook --check --diff exited %d\nstdout: %s\nstderr: %s", version, run.code, run.stdout, run.stderr)
+	}
+	if !strings.Contains(run.stdout, "+\tthin_pool_autoextend_threshold=100") || !strings.Contains(run.stdout, "changed=1") {
+		t.Errorf("%s: --check --diff does not show the profile line it would add, or no change is counted:\n%s", version, run.stdout)
+	}
+	if strings.Contains(run.stderr, "[DEPRECATION WARNING]") {
+		t.Errorf("%s: the collection triggers a deprecation warning:\n%s", version, run.stderr)
+	}
+}
+
+func TestAnsibleDocListsTheModulesWithoutWarningsOnThisCore(t *testing.T) {
+	version := coreVersion(t)
+	root := ansibletest.RepoRoot(t)
+	env := append(os.Environ(),
+		"ANSIBLE_COLLECTIONS_PATH="+filepath.Join(root, "bin", "collections"),
+		"ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=False", "ANSIBLE_NOCOLOR=1", "LC_ALL=C.UTF-8", "ANSIBLE_HOME="+t.TempDir())
+	ansibleDoc := ansibletest.Tool(t, "ansible-doc")
+	for _, args := range [][]string{
+		{"-l", ansibletest.Collection},
+		{"-t", "module", ansibletest.Collection + ".lvm_thinpool", ansibletest.Collection + ".lvm_profile", ansibletest.Collection + ".docker_storage"},
+	} {
+		cmd := exec.Command(ansibleDoc, args...)
+		cmd.Env, cmd.Dir = env, t.TempDir()
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil || strings.TrimSpace(stderr.String()) != "" {
+			t.Errorf("%s: ansible-doc %s: %v; want no error and nothing on stderr, got:\n%s", version, strings.Join(args, " "), err, stderr.String())
+		}
+		for _, module := range binaryModules {
+			if !strings.Contains(stdout.String(), ansibletest.Collection+"."+module) {
+				t.Errorf("%s: ansible-doc %s does not show %s.%s:\n%s", version, strings.Join(args, " "), ansibletest.Collection, module, stdout.String())
+			}
+		}
+		if strings.Contains(stdout.String(), "!UNKNOWN") {
+			t.Errorf("%s: ansible-doc %s renders an author as (!UNKNOWN):\n%s", version, strings.Join(args, " "), stdout.String())
+		}
+	}
+}
+
+func TestAGitInstallNamesWhatToRunOnThisCore(t *testing.T) {
+	version := coreVersion(t)
+	root := ansibletest.RepoRoot(t)
+	if _, err := os.Stat(filepath.Join(root, ".git")); err != nil {
+		t.Skip("not a git checkout: nothing to install from git")
+	}
+	galaxy := ansibletest.Tool(t, "ansible-galaxy")
+	installed := t.TempDir()
+	// What a user types, with this checkout's committed HEAD as the repository.
+	cmd := exec.Command(galaxy, "collection", "install", "git+file://"+root, "-p", installed)
+	cmd.Env = append(os.Environ(), "ANSIBLE_HOME="+t.TempDir(), "ANSIBLE_NOCOLOR=1", "LC_ALL=C.UTF-8")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: ansible-galaxy collection install git+file://%s: %v\n%s", version, root, err, out)
+	}
+	// The same ad-hoc call a user would make first, against that install.
+	ansible := ansibletest.Tool(t, "ansible")
+	run := exec.Command(ansible, "localhost", "-c", "local", "-m", ansibletest.Collection+".lvm_thinpool", "-a", "devices=/dev/vdb", "--check")
+	run.Dir = t.TempDir()
+	run.Env = append(os.Environ(), "ANSIBLE_COLLECTIONS_PATH="+installed, "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=False",
+		"ANSIBLE_HOME="+t.TempDir(), "ANSIBLE_NOCOLOR=1", "LC_ALL=C.UTF-8", "ANSIBLE_LOCALHOST_WARNING=False", "ANSIBLE_INVENTORY_UNPARSED_WARNING=False")
+	out, _ := run.CombinedOutput() // the task fails; its message is the point
+	for _, words := range []string{"binaries/linux_amd64/lvm_thinpool is missing from the installed collection", "installed from git", "make collection"} {
+		if !strings.Contains(string(out), words) {
+			t.Errorf("%s: a git install's first task should say %q; got:\n%s", version, words, out)
+		}
+	}
+}
+
+func containsAll(s string, words ...string) bool {
+	for _, w := range words {
+		if !strings.Contains(s, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// lookup follows a dotted path of keys through nested objects; nil when a
+// key is missing.
+func lookup(v any, path string) any {
+	for _, key := range strings.Split(path, ".") {
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = obj[key]
+	}
+	return v
+}
