@@ -304,17 +304,14 @@ func TestAnsibleDocListsTheModulesWithoutWarningsOnThisCore(t *testing.T) {
 
 func TestAGitInstallNamesWhatToRunOnThisCore(t *testing.T) {
 	version := coreVersion(t)
-	root := ansibletest.RepoRoot(t)
-	if _, err := os.Stat(filepath.Join(root, ".git")); err != nil {
-		t.Skip("not a git checkout: nothing to install from git")
-	}
 	galaxy := ansibletest.Tool(t, "ansible-galaxy")
+	repo := gitRepoOfWorkingTree(t)
 	installed := t.TempDir()
-	// What a user types, with this checkout's committed HEAD as the repository.
-	cmd := exec.Command(galaxy, "collection", "install", "git+file://"+root, "-p", installed)
+	// What a user types, with a repository holding this working tree's files.
+	cmd := exec.Command(galaxy, "collection", "install", "git+file://"+repo, "-p", installed)
 	cmd.Env = append(os.Environ(), "ANSIBLE_HOME="+t.TempDir(), "ANSIBLE_NOCOLOR=1", "LC_ALL=C.UTF-8")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s: ansible-galaxy collection install git+file://%s: %v\n%s", version, root, err, out)
+		t.Fatalf("%s: ansible-galaxy collection install git+file://%s: %v\n%s", version, repo, err, out)
 	}
 	// The same ad-hoc call a user would make first, against that install.
 	ansible := ansibletest.Tool(t, "ansible")
@@ -328,6 +325,48 @@ func TestAGitInstallNamesWhatToRunOnThisCore(t *testing.T) {
 			t.Errorf("%s: a git install's first task should say %q; got:\n%s", version, words, out)
 		}
 	}
+}
+
+// gitRepoOfWorkingTree commits the files git tracks in this checkout, as
+// they are in the working tree, to a new repository and returns its path:
+// what a git install of this collection would clone.
+func gitRepoOfWorkingTree(t *testing.T) string {
+	t.Helper()
+	root := ansibletest.RepoRoot(t)
+	git := func(dir string, args ...string) []byte {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=test", "GIT_AUTHOR_EMAIL=test@localhost",
+			"GIT_COMMITTER_NAME=test", "GIT_COMMITTER_EMAIL=test@localhost", "GIT_CONFIG_NOSYSTEM=1", "HOME="+t.TempDir())
+		out, err := cmd.Output()
+		if err != nil {
+			t.Skipf("git %s: %v: a git install needs git and a checkout", strings.Join(args, " "), err)
+		}
+		return out
+	}
+	repo := t.TempDir()
+	for _, name := range strings.Split(strings.TrimRight(string(git(root, "ls-files", "-z")), "\x00"), "\x00") {
+		src := filepath.Join(root, name)
+		info, err := os.Lstat(src)
+		if err != nil || !info.Mode().IsRegular() {
+			continue // deleted in the working tree, or a link
+		}
+		data, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(repo, name)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, data, info.Mode().Perm()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git(repo, "init", "--quiet")
+	git(repo, "add", "--all")
+	git(repo, "commit", "--quiet", "-m", "working tree")
+	return repo
 }
 
 func containsAll(s string, words ...string) bool {

@@ -156,9 +156,10 @@ class ActionModule(ActionBase):
         return result
 
     def _module_name(self):
-        """The module's short name (lvm_thinpool, ...), however the task named it."""
-        name = getattr(self._task, "resolved_action", None) or self._task.action
-        return name.rsplit(".", 1)[-1]
+        """The module's short name (lvm_thinpool, ...), whether the task named
+        it in full or through the collections keyword. (Not resolved_action:
+        on 2.16 and 2.17 that names this action plugin, not the module.)"""
+        return self._task.action.rsplit(".", 1)[-1]
 
     def _target_goarch(self, task_vars):
         facts = task_vars.get("ansible_facts", {})
