@@ -51,10 +51,13 @@ binaries: ## the module binaries for every architecture the collection ships (li
 	@set -e; for arch in $(COLLECTION_ARCHES); do $(MAKE) --no-print-directory build GOARCH=$$arch; done
 
 # `make collection` needs only Go and ansible-core: ansible-galaxy comes from
-# the newest core's virtualenv (bin/cores/), which holds ansible-core alone.
-collection: binaries $(CORE_VENVS)/$(NEWEST_CORE)/.installed ## the galaxy tarball bin/directlvm-docker-VERSION.tar.gz (linux/amd64 and linux/arm64), < 20 MB; needs Go and ansible-core only
+# the newest core's virtualenv (bin/cores/), which holds ansible-core alone,
+# or from your own: make collection GALAXY=$$(command -v ansible-galaxy)
+GALAXY       ?= $(CORE_VENVS)/$(NEWEST_CORE)/bin/ansible-galaxy
+
+collection: binaries $(GALAXY) ## the galaxy tarball bin/directlvm-docker-VERSION.tar.gz (linux/amd64 and linux/arm64), < 20 MB; needs Go and ansible-core only
 	@rm -f $(TARBALL)
-	$(CORE_VENVS)/$(NEWEST_CORE)/bin/ansible-galaxy collection build --force --output-path bin .
+	$(GALAXY) collection build --force --output-path bin .
 	@size=$$(stat -c %s $(TARBALL)); echo "built $(TARBALL) ($$size bytes)"; \
 	  if [ "$$size" -gt $(TARBALL_LIMIT) ]; then echo "$(TARBALL) is over $(TARBALL_LIMIT) bytes: Galaxy rejects collections over about 20 MB"; exit 1; fi
 
@@ -80,6 +83,9 @@ cores: $(foreach c,$(CORES),$(CORE_VENVS)/$(c)/.installed) ## one virtualenv per
 
 $(CORE_VENVS)/%/.installed: .ci/cores.txt .ci/core-venv .ci/python-for
 	.ci/core-venv $* $(CORE_VENVS)/$*
+
+$(CORE_VENVS)/%/bin/ansible-galaxy: $(CORE_VENVS)/%/.installed
+	@test -x $@
 
 host-tools: ## install the host packages the guest VM needs (qemu, mmdebstrap) when missing
 	@.ci/host-tools
