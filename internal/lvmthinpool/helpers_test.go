@@ -2,6 +2,7 @@ package lvmthinpool
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/lvm/lvmtest"
+	"github.com/directlvm/docker/internal/module"
 	"github.com/directlvm/docker/internal/runner"
 )
 
@@ -63,17 +65,9 @@ func config(t *testing.T, opts map[string]any) Config {
 	return c
 }
 
-func commands(p *Plan) []string {
-	var out []string
-	for _, a := range p.Actions {
-		out = append(out, a.String())
-	}
-	return out
-}
-
 func assertCommands(t *testing.T, p *Plan, want ...string) {
 	t.Helper()
-	got := commands(p)
+	got := p.Actions()
 	if !slices.Equal(got, want) {
 		t.Errorf("plan:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
@@ -81,7 +75,8 @@ func assertCommands(t *testing.T, p *Plan, want ...string) {
 
 func assertRefused(t *testing.T, p *Plan, err error, want ...string) {
 	t.Helper()
-	if _, ok := err.(*Refusal); !ok {
+	var r *module.Refusal
+	if !errors.As(err, &r) {
 		t.Fatalf("want a refusal, got plan %v, error %v", p, err)
 	}
 	for _, w := range want {

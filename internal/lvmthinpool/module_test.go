@@ -59,7 +59,7 @@ func TestCheckModeOnABlankDiskOnlyReads(t *testing.T) {
 	if diff["before"].(map[string]any)["present"] != false || diff["after"].(map[string]any)["present"] != true {
 		t.Errorf("diff: %v", diff)
 	}
-	if !strings.Contains(res["msg"].(string), "check mode: 5 command(s) would run") {
+	if !strings.Contains(res["msg"].(string), "check mode: 5 step(s) would run") {
 		t.Errorf("msg: %v", res["msg"])
 	}
 }

@@ -99,8 +99,8 @@ func TestForceWipesTheSignaturesFirstAndSaysSo(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertCommands(t, p, "wipefs --all /dev/vdb", "pvcreate /dev/vdb", "vgcreate docker /dev/vdb", createData, createMeta, convert)
-	if !strings.Contains(p.Actions[0].Why, "ext4") {
-		t.Errorf("the wipe's reason should name what it erases: %q", p.Actions[0].Why)
+	if !strings.Contains(p.Steps[0].Why, "ext4") {
+		t.Errorf("the wipe's reason should name what it erases: %q", p.Steps[0].Why)
 	}
 }
 
