@@ -2,6 +2,7 @@ package lvmprofile
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"os"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/lvm/lvmtest"
+	"github.com/directlvm/docker/internal/module"
 	"github.com/directlvm/docker/internal/runner"
 	"github.com/directlvm/docker/internal/systemd"
 )
@@ -155,7 +157,7 @@ func config(t *testing.T, opts map[string]any) Config {
 
 func assertActions(t *testing.T, p *Plan, want ...string) {
 	t.Helper()
-	got := p.Strings()
+	got := p.Actions()
 	if !slices.Equal(got, want) {
 		t.Errorf("plan:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
@@ -163,7 +165,8 @@ func assertActions(t *testing.T, p *Plan, want ...string) {
 
 func assertRefused(t *testing.T, p *Plan, err error, want ...string) {
 	t.Helper()
-	if _, ok := err.(*Refusal); !ok {
+	var r *module.Refusal
+	if !errors.As(err, &r) {
 		t.Fatalf("want a refusal, got plan %v, error %v", p, err)
 	}
 	for _, w := range want {

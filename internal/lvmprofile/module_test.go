@@ -118,7 +118,7 @@ func TestCheckModeChangesNothingAndSaysWhatItWouldDo(t *testing.T) {
 	if profile["present"] != true || profile["monitored"] != true || !slices.Contains(toStrings(profile["attached_to"]), "docker/thinpool") {
 		t.Errorf("check mode must report the state it would lead to: %v", profile)
 	}
-	if !strings.HasPrefix(res["msg"].(string), "check mode: 7 action(s) would run") {
+	if !strings.HasPrefix(res["msg"].(string), "check mode: 7 step(s) would run") {
 		t.Errorf("msg: %v", res["msg"])
 	}
 }

@@ -59,6 +59,11 @@ type Recoverer interface {
 	Recover(ctx context.Context, rb *Rollback) error
 }
 
+// Noter is a Job with warnings about the state it reports.
+type Noter[S any] interface {
+	Notes(s S) []string
+}
+
 // Explainer is a Job that words its own failure message: the driver hands
 // it the failed step, and the rollback when there was one, before it
 // re-reads the state.
@@ -95,6 +100,11 @@ func (d Definition[C, S]) run(ctx context.Context, req *ansible.Request) (*ansib
 		res.Values = map[string]any{d.ResultKey: s, "actions": actions}
 		res.Facts = map[string]any{d.FactKey: s}
 		res.Diff = job.Diff(plan.Before, s)
+		if n, ok := job.(Noter[S]); ok {
+			for _, w := range n.Notes(s) {
+				req.Warn(w)
+			}
+		}
 	}
 	switch {
 	case !res.Changed:
