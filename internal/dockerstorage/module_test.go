@@ -3,6 +3,7 @@ package dockerstorage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -271,6 +272,16 @@ func TestCheckModeReturnsThePlanAndChangesNothing(t *testing.T) {
 		}
 	}
 	assertSays(t, res["msg"].(string), "check mode: 7 step(s) would run")
+	// Like the other modules, check mode reports the storage the plan leads to.
+	st, ok := res["docker_storage"].(map[string]any)
+	if !ok {
+		t.Fatalf("docker_storage: %v", res["docker_storage"])
+	}
+	status, _ := st["driver_status"].(map[string]any)
+	if st["driver"] != "devicemapper" || st["restarted"] != true || status["pool_name"] != "docker-thinpool" ||
+		!strings.HasPrefix(fmt.Sprint(st["data_root_backup"]), d.dataRoot+".directlvm-") {
+		t.Errorf("check mode must report the storage it would lead to: %v", st)
+	}
 }
 
 func TestDocker25IsRefusedBeforeAnythingElse(t *testing.T) {
