@@ -7,9 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -109,7 +110,7 @@ func FuzzDecodeArgs(f *testing.F) {
 			t.Fatal(err)
 		}
 		var stdout bytes.Buffer
-		code := Execute(fuzzedModule, []string{path}, &stdout)
+		code := ExecuteContext(context.Background(), fuzzedModule, []string{path}, &stdout)
 		checkReply(t, data, stdout.Bytes(), code)
 	})
 }
@@ -260,7 +261,7 @@ func checkMasked(t *testing.T, out map[string]any, secrets []string, stdout []by
 				walk(fmt.Sprintf("%s[%d]", path, i), item, ownedLevels)
 			}
 		case map[string]any:
-			for _, k := range sortedKeys(v) {
+			for _, k := range slices.Sorted(maps.Keys(v)) {
 				if ownedLevels == 0 {
 					leak("a key of "+path, k)
 				}
@@ -268,20 +269,11 @@ func checkMasked(t *testing.T, out map[string]any, secrets []string, stdout []by
 			}
 		}
 	}
-	for _, k := range sortedKeys(out) {
+	for _, k := range slices.Sorted(maps.Keys(out)) {
 		levels, owned := protocolKeys[k]
 		if !owned {
 			leak("a top-level key", k)
 		}
 		walk(k, out[k], levels)
 	}
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -2,6 +2,7 @@ package ansible
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -31,7 +32,7 @@ func execute(t *testing.T, m Module, args map[string]any) (map[string]any, int, 
 func executeArgv(t *testing.T, m Module, argv []string) (map[string]any, int, string) {
 	t.Helper()
 	var stdout bytes.Buffer
-	code := Execute(m, argv, &stdout)
+	code := ExecuteContext(context.Background(), m, argv, &stdout)
 	return decodeOneObject(t, stdout.Bytes()), code, stdout.String()
 }
 

@@ -125,9 +125,6 @@ func jsonKind(v any) string {
 	return "object"
 }
 
-// Path returns the path given to ParseDaemonJSON.
-func (d *DaemonJSON) Path() string { return d.path }
-
 // Keys returns the top-level keys in the file's order (a duplicated key as
 // often as it appears).
 func (d *DaemonJSON) Keys() []string {
@@ -206,12 +203,6 @@ type Storage struct {
 func (s Storage) Changes() []Change {
 	c := []Change{{Key: KeyStorageDriver, Value: s.Driver, Delete: s.Driver == ""}}
 	return append(c, Change{Key: KeyStorageOpts, Value: s.Opts, Delete: len(s.Opts) == 0})
-}
-
-// MergeStorage returns daemon.json (data; path for messages) with its
-// storage keys set to s and everything else byte for byte as it was.
-func MergeStorage(path string, data []byte, s Storage) ([]byte, error) {
-	return MergeDaemonJSON(path, data, s.Changes())
 }
 
 // MergeDaemonJSON returns daemon.json with changes applied. Every other

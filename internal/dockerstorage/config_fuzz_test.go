@@ -54,7 +54,7 @@ func FuzzParseConfig(f *testing.F) {
 				t.Errorf("thinpool_device %q accepted as pool %q (%q): dockerd would not use that thin pool", c.ThinpoolDevice, c.PoolDevice, c.PoolDMName)
 			}
 		}
-		merged, err := docker.MergeStorage("daemon.json", []byte("{}\n"), s)
+		merged, err := docker.MergeDaemonJSON("daemon.json", []byte("{}\n"), s.Changes())
 		if err != nil {
 			t.Fatalf("merging %+v into an empty daemon.json: %v", s, err)
 		}

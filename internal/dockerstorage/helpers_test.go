@@ -204,11 +204,6 @@ func (d *fakeDocker) Restart(_ context.Context, name string, _ time.Duration) er
 	return d.start()
 }
 
-func (d *fakeDocker) DaemonReload(context.Context) error {
-	d.calls = append(d.calls, "daemon-reload")
-	return nil
-}
-
 func (d *fakeDocker) ResetFailed(_ context.Context, names ...string) error {
 	d.calls = append(d.calls, "reset-failed "+strings.Join(names, " "))
 	return nil

@@ -27,7 +27,6 @@ type Systemd interface {
 	Start(ctx context.Context, name string, timeout time.Duration) error
 	Stop(ctx context.Context, name string, timeout time.Duration) error
 	Restart(ctx context.Context, name string, timeout time.Duration) error
-	DaemonReload(ctx context.Context) error
 	ResetFailed(ctx context.Context, names ...string) error
 	Close()
 }

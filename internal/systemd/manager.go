@@ -100,7 +100,6 @@ func (m *Manager) Enable(ctx context.Context, names ...string) (changed bool, er
 	return true, nil
 }
 
-// DaemonReload makes systemd re-read every unit file (systemctl daemon-reload).
 // ResetFailed clears the failed state and start-limit counter of units, so
 // that a unit that failed repeatedly may be started again.
 func (m *Manager) ResetFailed(ctx context.Context, names ...string) error {
@@ -112,6 +111,9 @@ func (m *Manager) ResetFailed(ctx context.Context, names ...string) error {
 	return nil
 }
 
+// DaemonReload makes systemd re-read every unit file (systemctl
+// daemon-reload). The modules never need it; the guest tests do, after
+// they write a drop-in.
 func (m *Manager) DaemonReload(ctx context.Context) error {
 	if err := m.conn.ReloadContext(ctx); err != nil {
 		return fmt.Errorf("systemd: daemon-reload: %w", err)
