@@ -134,3 +134,14 @@ func heldThroughout(t *testing.T, f *runner.Fake) hostlock.Lock {
 	})
 	return l.lock
 }
+
+// must is m[key] as a T; it fails the test, instead of panicking, when
+// the value is missing or of another type.
+func must[T any](t testing.TB, m map[string]any, key string) T {
+	t.Helper()
+	v, ok := m[key].(T)
+	if !ok {
+		t.Fatalf("%q is %T (%v), want a %T", key, m[key], m[key], v)
+	}
+	return v
+}

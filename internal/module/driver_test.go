@@ -59,7 +59,7 @@ func TestCheckModeReportsThePredictedStateAndRunsNothing(t *testing.T) {
 	if res["changed"] != true || res["state"] != "after" || len(log) != 0 || !j.closed {
 		t.Errorf("check mode: %v, ran %v", res, log)
 	}
-	if msg := res["msg"].(string); msg != "check mode: 2 step(s) would run: make it; do this" {
+	if msg := must[string](t, res, "msg"); msg != "check mode: 2 step(s) would run: make it; do this" {
 		t.Errorf("msg: %q", msg)
 	}
 }
@@ -104,7 +104,7 @@ func TestAFailedStepIsUndoneInReverseUnderAnUncancelledContext(t *testing.T) {
 	if j.recovered == nil || !slices.Equal(j.recovered.Restored, []string{"stopped it", "unmade it"}) || se.Rollback != j.recovered {
 		t.Errorf("rollback: %+v", j.recovered)
 	}
-	if !res.Changed || !slices.Equal(res.Values["actions"].([]string), []string{"make it"}) || res.Values["state"] != "reread" {
+	if !res.Changed || !slices.Equal(must[[]string](t, res.Values, "actions"), []string{"make it"}) || res.Values["state"] != "reread" {
 		t.Errorf("result: %+v", res)
 	}
 }
@@ -116,7 +116,18 @@ func TestAStepMustRunACommandOrAFunctionNotBoth(t *testing.T) {
 	both.Do = func(context.Context) error { return nil }
 	j.plan = &Plan[string]{Steps: []Step{both}}
 	res := execute(t, f, j, map[string]any{})
-	if res["failed"] != true || !strings.Contains(res["msg"].(string), "internal error") {
+	if res["failed"] != true || !strings.Contains(must[string](t, res, "msg"), "internal error") {
 		t.Errorf("result: %v", res)
 	}
+}
+
+// must is m[key] as a T; it fails the test, instead of panicking, when
+// the value is missing or of another type.
+func must[T any](t testing.TB, m map[string]any, key string) T {
+	t.Helper()
+	v, ok := m[key].(T)
+	if !ok {
+		t.Fatalf("%q is %T (%v), want a %T", key, m[key], m[key], v)
+	}
+	return v
 }
