@@ -3,10 +3,13 @@ package dockerstorage
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/directlvm/docker/internal/atomicfile"
 	"github.com/directlvm/docker/internal/docker"
 	"github.com/directlvm/docker/internal/module"
 	"github.com/directlvm/docker/internal/runner"
@@ -95,7 +98,7 @@ func (j *job) backupConfig(to string) error {
 	if mode == 0 {
 		mode = 0o644
 	}
-	if err := writeFileAtomic(path, j.obs.ConfigBytes, mode); err != nil {
+	if err := writeConfigFile(path, j.obs.ConfigBytes, mode); err != nil {
 		return err
 	}
 	j.out.configBackup = path
@@ -103,7 +106,7 @@ func (j *job) backupConfig(to string) error {
 }
 
 func (j *job) writeConfig(path string) error {
-	if err := writeFileAtomic(path, j.configAfter, 0o644); err != nil {
+	if err := writeConfigFile(path, j.configAfter, 0o644); err != nil {
 		return err
 	}
 	j.out.configWritten = true
@@ -117,7 +120,7 @@ func (j *job) restoreConfig(path string) error {
 	if !j.obs.ConfigExists {
 		err = os.Remove(path)
 	} else {
-		err = writeFileAtomic(path, j.obs.ConfigBytes, j.obs.ConfigMode)
+		err = writeConfigFile(path, j.obs.ConfigBytes, j.obs.ConfigMode)
 	}
 	if err == nil {
 		j.out.configWritten = false
@@ -266,4 +269,13 @@ func (j *job) Recover(ctx context.Context, rb *module.Rollback) error {
 		j.out.info = &info
 	}
 	return nil
+}
+
+// writeConfigFile writes daemon.json (or its backup) atomically, making
+// its directory when docker's package has not.
+func writeConfigFile(path string, data []byte, mode fs.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return atomicfile.Write(path, data, mode)
 }

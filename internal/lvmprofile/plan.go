@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/directlvm/docker/internal/atomicfile"
 	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/module"
 )
@@ -25,11 +26,11 @@ func mkdirStep(dir string) module.Step {
 }
 
 func writeStep(why, path string, content []byte) module.Step {
-	return module.Func(why, "write "+path, func(context.Context) error { return writeFile(path, content, FileMode) })
+	return module.Func(why, "write "+path, func(context.Context) error { return atomicfile.Write(path, content, FileMode) })
 }
 
 func removeStep(path string) module.Step {
-	return module.Func("remove the profile", "remove "+path, func(context.Context) error { return removeFile(path) })
+	return module.Func("remove the profile", "remove "+path, func(context.Context) error { return atomicfile.Remove(path) })
 }
 
 func enableStep(obs *Observed, names []string) module.Step {
