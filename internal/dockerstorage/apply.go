@@ -11,27 +11,17 @@ import (
 
 	"github.com/directlvm/docker/internal/atomicfile"
 	"github.com/directlvm/docker/internal/docker"
+	"github.com/directlvm/docker/internal/journal"
 	"github.com/directlvm/docker/internal/module"
-	"github.com/directlvm/docker/internal/runner"
 )
 
 // journalLines is how much of docker's log a failure quotes.
 const journalLines = 20
 
-// journalArgv reads docker.service's log since the run began, messages
-// only. The window is short (one run), so it is read whole and the lines
-// worth quoting are picked in Go: with --since, -n does not reliably give
-// the newest lines.
-func journalArgv(since time.Time) []string {
-	return []string{"journalctl", "-u", dockerService, "--no-pager", "-o", "cat",
-		"--since", since.Format("2006-01-02 15:04:05")}
-}
-
 // quotedLines picks what a failure quotes from docker's log: its error and
 // fatal lines and the known failure texts (docker.Diagnose) when there are
 // any, else its last lines.
-func quotedLines(log string) (lines []string, hasError bool) {
-	all := strings.Split(strings.TrimSpace(log), "\n")
+func quotedLines(all []string) (lines []string, hasError bool) {
 	for _, l := range all {
 		if strings.Contains(l, "level=error") || strings.Contains(l, "level=fatal") || strings.Contains(l, "failed to start daemon") || len(docker.Diagnose(l)) > 0 {
 			lines = append(lines, l)
@@ -224,12 +214,12 @@ func (j *job) journal(ctx context.Context, startFailed bool) string {
 		tries = 5
 	}
 	for try := 0; try < tries; try++ {
-		res, err := j.h.Run.Run(ctx, runner.Cmd{Argv: journalArgv(j.start), Timeout: 30 * time.Second})
+		log, err := journal.Since(ctx, j.h.Run, dockerService, j.start)
 		if err != nil {
 			return fmt.Sprintf("(reading docker's log failed: %v)", err)
 		}
 		var hasError bool
-		if lines, hasError = quotedLines(string(res.Stdout)); hasError {
+		if lines, hasError = quotedLines(log); hasError {
 			break
 		}
 		select {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/directlvm/docker/internal/hostlock"
+	"github.com/directlvm/docker/internal/journal"
 	"github.com/directlvm/docker/internal/runner"
 )
 
@@ -509,11 +510,11 @@ func TestTheQuotedLogIsDockersErrorNotItsStartupChatter(t *testing.T) {
 		`failed to start daemon: error initializing graphdriver: devmapper: Unable to take ownership of thin-pool (x-thinpool-tpool) that already has used data blocks`,
 		`docker.service: Main process exited, code=exited, status=1/FAILURE`,
 	}, "\n")
-	lines, hasError := quotedLines(log)
+	lines, hasError := quotedLines(journal.Lines([]byte(log)))
 	if !hasError || len(lines) != 2 || !strings.Contains(lines[0], "level=error") || !strings.HasPrefix(lines[1], "failed to start daemon") {
 		t.Errorf("quoted %q (error found: %v)", lines, hasError)
 	}
-	lines, hasError = quotedLines("Starting Docker Application Container Engine...\nStarted Docker Application Container Engine.")
+	lines, hasError = quotedLines(journal.Lines([]byte("Starting Docker Application Container Engine...\nStarted Docker Application Container Engine.")))
 	if hasError || len(lines) != 2 {
 		t.Errorf("without errors the last lines are quoted: %q", lines)
 	}
