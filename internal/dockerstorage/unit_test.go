@@ -1,0 +1,31 @@
+package dockerstorage
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestTheServiceSectionIsReadAsSystemdReadsIt(t *testing.T) {
+	data := []byte("[Unit]\nDescription=Docker\nExecStart=not-a-service-key\n\n[Service]\n# a comment\n; another\nExecStart=\nExecStart=/usr/sbin/dockerd \\\n  -H fd:// \\\n  --storage-driver=overlay2\nEnvironment=\"A=1 2\" B=3\n")
+	opts, err := serviceOptions("/etc/systemd/system/docker.service.d/x.conf", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range opts {
+		got = append(got, o.Name+"="+o.Value)
+	}
+	want := []string{"ExecStart=", "ExecStart=/usr/sbin/dockerd    -H fd://    --storage-driver=overlay2", `Environment="A=1 2" B=3`}
+	if len(got) != len(want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	for i := range want {
+		if !slices.Equal(strings.Fields(got[i]), strings.Fields(want[i])) {
+			t.Errorf("option %d: got %q, want %q", i, got[i], want[i])
+		}
+	}
+	if w := unitWords(opts[2].Value); len(w) != 2 || w[0] != "A=1 2" || w[1] != "B=3" {
+		t.Errorf("Environment= words: %q", w)
+	}
+}
