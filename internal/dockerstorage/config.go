@@ -82,6 +82,26 @@ type Config struct {
 	Rollback         bool
 }
 
+// options are the module's options as Ansible passes them, one field each,
+// and which of them the user gave.
+type options struct {
+	Driver                string   `ansible:"driver"`
+	ThinpoolDevice        string   `ansible:"thinpool_device"`
+	DeferredRemoval       bool     `ansible:"deferred_removal"`
+	DeferredDeletion      bool     `ansible:"deferred_deletion"`
+	BaseSize              string   `ansible:"basesize"`
+	MinFreeSpace          string   `ansible:"min_free_space"`
+	FS                    string   `ansible:"fs"`
+	ExtraOpts             []string `ansible:"extra_storage_opts"`
+	ConfigPath            string   `ansible:"config_path"`
+	BackupDataRoot        bool     `ansible:"backup_data_root"`
+	Restart               bool     `ansible:"restart"`
+	RestartTimeoutSeconds int64    `ansible:"restart_timeout"`
+	Verify                bool     `ansible:"verify"`
+	Rollback              bool     `ansible:"rollback"`
+	Given                 ansible.Given
+}
+
 // The devicemapper options the module's own options set; extra_storage_opts
 // may not set them again.
 var managedOpts = map[string]string{
@@ -110,21 +130,25 @@ var (
 
 // ParseConfig validates the options and reports every problem at once.
 func ParseConfig(p ansible.Params) (Config, error) {
+	var o options
+	if err := p.Decode(&o); err != nil {
+		return Config{}, err
+	}
 	c := Config{
-		Driver:           p.String("driver"),
-		ThinpoolDevice:   p.String("thinpool_device"),
-		DeferredRemoval:  p.Bool("deferred_removal"),
-		DeferredDeletion: p.Bool("deferred_deletion"),
-		BaseSize:         p.String("basesize"),
-		MinFreeSpace:     p.String("min_free_space"),
-		FS:               p.String("fs"),
-		ExtraOpts:        p.StringList("extra_storage_opts"),
-		ConfigPath:       p.String("config_path"),
-		BackupDataRoot:   p.Bool("backup_data_root"),
-		Restart:          p.Bool("restart"),
-		RestartTimeout:   time.Duration(p.Int("restart_timeout")) * time.Second,
-		Verify:           p.Bool("verify"),
-		Rollback:         p.Bool("rollback"),
+		Driver:           o.Driver,
+		ThinpoolDevice:   o.ThinpoolDevice,
+		DeferredRemoval:  o.DeferredRemoval,
+		DeferredDeletion: o.DeferredDeletion,
+		BaseSize:         o.BaseSize,
+		MinFreeSpace:     o.MinFreeSpace,
+		FS:               o.FS,
+		ExtraOpts:        o.ExtraOpts,
+		ConfigPath:       o.ConfigPath,
+		BackupDataRoot:   o.BackupDataRoot,
+		Restart:          o.Restart,
+		RestartTimeout:   time.Duration(o.RestartTimeoutSeconds) * time.Second,
+		Verify:           o.Verify,
+		Rollback:         o.Rollback,
 	}
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -148,9 +172,9 @@ func ParseConfig(p ansible.Params) (Config, error) {
 			bad("basesize=%q is not a size: use e.g. 20G (it can only grow once docker has used it)", c.BaseSize)
 		}
 	} else {
-		for _, o := range []string{"thinpool_device", "basesize", "min_free_space", "fs", "deferred_removal", "deferred_deletion"} {
-			if p.IsSet(o) {
-				bad("%s is an option of driver=devicemapper, not driver=%s: leave %s out, or set driver=devicemapper", o, c.Driver, o)
+		for _, name := range []string{"thinpool_device", "basesize", "min_free_space", "fs", "deferred_removal", "deferred_deletion"} {
+			if o.Given[name] {
+				bad("%s is an option of driver=devicemapper, not driver=%s: leave %s out, or set driver=devicemapper", name, c.Driver, name)
 			}
 		}
 	}
@@ -176,7 +200,7 @@ func ParseConfig(p ansible.Params) (Config, error) {
 		bad("config_path=%q is not an absolute path: give the file dockerd reads, /etc/docker/daemon.json unless its --config-file says otherwise", c.ConfigPath)
 	}
 	if c.RestartTimeout <= 0 {
-		bad("restart_timeout=%d must be a positive number of seconds", p.Int("restart_timeout"))
+		bad("restart_timeout=%d must be a positive number of seconds", o.RestartTimeoutSeconds)
 	}
 	return c, errors.Join(errs...)
 }

@@ -44,6 +44,17 @@ func Spec() ansible.Spec {
 	}
 }
 
+// options are the module's options as Ansible passes them, one field each.
+type options struct {
+	Name       string `ansible:"name"`
+	Threshold  int64  `ansible:"autoextend_threshold"`
+	Percent    int64  `ansible:"autoextend_percent"`
+	ProfileDir string `ansible:"profile_dir"`
+	LV         string `ansible:"lv"`
+	Monitor    bool   `ansible:"monitor"`
+	State      string `ansible:"state"`
+}
+
 // Config is the validated request.
 type Config struct {
 	// CheckMode is set for a check-mode run: a pool that does not exist
@@ -70,11 +81,15 @@ func (c Config) Pool() string {
 
 // ParseConfig validates the options and reports every problem at once.
 func ParseConfig(p ansible.Params) (Config, error) {
+	var o options
+	if err := p.Decode(&o); err != nil {
+		return Config{}, err
+	}
 	c := Config{
-		Name:       p.String("name"),
-		ProfileDir: p.String("profile_dir"),
-		Monitor:    p.Bool("monitor"),
-		Absent:     p.String("state") == "absent",
+		Name:       o.Name,
+		ProfileDir: o.ProfileDir,
+		Monitor:    o.Monitor,
+		Absent:     o.State == "absent",
 	}
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -82,7 +97,7 @@ func ParseConfig(p ansible.Params) (Config, error) {
 	if !lvm.ValidName(c.Name) {
 		bad("name=%q is not a valid profile name: use letters, digits and + _ . - (not starting with -); LVM reads it from NAME.profile", c.Name)
 	}
-	threshold, percent := p.Int("autoextend_threshold"), p.Int("autoextend_percent")
+	threshold, percent := o.Threshold, o.Percent
 	switch {
 	case threshold < minThreshold:
 		bad("autoextend_threshold=%d is below %d: LVM would silently use %d instead; give %d to 100 (100 disables autoextend)",
@@ -102,7 +117,7 @@ func ParseConfig(p ansible.Params) (Config, error) {
 		}
 		c.ProfileDir = filepath.Clean(c.ProfileDir)
 	}
-	if lv := p.String("lv"); lv != "" {
+	if lv := o.LV; lv != "" {
 		vg, name, ok := strings.Cut(lv, "/")
 		if !ok || !lvm.ValidName(vg) || !lvm.ValidName(name) {
 			bad("lv=%q is not VG/LV: give the thin pool as volume group and LV name, e.g. docker/thinpool", lv)

@@ -43,6 +43,22 @@ func Spec() ansible.Spec {
 	}
 }
 
+// options are the module's options as Ansible passes them, one field each.
+type options struct {
+	Devices        []string `ansible:"devices"`
+	VG             string   `ansible:"vg"`
+	Pool           string   `ansible:"thinpool"`
+	DataSize       string   `ansible:"data_size"`
+	MetadataSize   string   `ansible:"metadata_size"`
+	ChunkSize      string   `ansible:"chunk_size"`
+	Zero           bool     `ansible:"zero"`
+	WipeSignatures bool     `ansible:"wipe_signatures"`
+	Force          bool     `ansible:"force"`
+	Grow           bool     `ansible:"grow"`
+	State          string   `ansible:"state"`
+	RemoveVG       bool     `ansible:"remove_vg"`
+}
+
 // Config is the validated request.
 type Config struct {
 	Devices        []string
@@ -69,16 +85,20 @@ var reservedSuffixes = []string{"_cdata", "_cmeta", "_corig", "_cpool", "_cvol",
 
 // ParseConfig validates the options and reports every problem at once.
 func ParseConfig(p ansible.Params) (Config, error) {
+	var o options
+	if err := p.Decode(&o); err != nil {
+		return Config{}, err
+	}
 	c := Config{
-		Devices:        p.StringList("devices"),
-		VG:             p.String("vg"),
-		Pool:           p.String("thinpool"),
-		Zero:           p.Bool("zero"),
-		WipeSignatures: p.Bool("wipe_signatures"),
-		Force:          p.Bool("force"),
-		Grow:           p.Bool("grow"),
-		Absent:         p.String("state") == "absent",
-		RemoveVG:       p.Bool("remove_vg"),
+		Devices:        o.Devices,
+		VG:             o.VG,
+		Pool:           o.Pool,
+		Zero:           o.Zero,
+		WipeSignatures: o.WipeSignatures,
+		Force:          o.Force,
+		Grow:           o.Grow,
+		Absent:         o.State == "absent",
+		RemoveVG:       o.RemoveVG,
 	}
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -100,18 +120,18 @@ func ParseConfig(p ansible.Params) (Config, error) {
 	checkName("thinpool", c.Pool)
 
 	var err error
-	if c.DataSize, err = lvm.ParseSize(p.String("data_size")); err != nil {
+	if c.DataSize, err = lvm.ParseSize(o.DataSize); err != nil {
 		bad("data_size: %v", err)
 	}
-	if c.MetadataSize, err = lvm.ParseSize(p.String("metadata_size")); err != nil {
+	if c.MetadataSize, err = lvm.ParseSize(o.MetadataSize); err != nil {
 		bad("metadata_size: %v", err)
 	} else if b := c.MetadataSize.Bytes; b != 0 && (b < 2<<20 || b > 16192<<20) {
-		bad("metadata_size=%s is out of range: a thin pool's metadata is 2M to 16192M (lvmthin(7))", p.String("metadata_size"))
+		bad("metadata_size=%s is out of range: a thin pool's metadata is 2M to 16192M (lvmthin(7))", o.MetadataSize)
 	}
-	if c.ChunkSizeBytes, err = lvm.ParseBytes(p.String("chunk_size")); err != nil {
+	if c.ChunkSizeBytes, err = lvm.ParseBytes(o.ChunkSize); err != nil {
 		bad("chunk_size: %v", err)
 	} else if c.ChunkSizeBytes < 64<<10 || c.ChunkSizeBytes > 1<<30 || c.ChunkSizeBytes%(64<<10) != 0 {
-		bad("chunk_size=%s is not valid: it must be a multiple of 64K from 64K to 1G (lvmthin(7)); Docker's runbook uses 512K", p.String("chunk_size"))
+		bad("chunk_size=%s is not valid: it must be a multiple of 64K from 64K to 1G (lvmthin(7)); Docker's runbook uses 512K", o.ChunkSize)
 	}
 	if c.RemoveVG && !c.Absent {
 		bad("remove_vg=true is only valid with state=absent")
