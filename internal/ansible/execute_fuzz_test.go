@@ -19,7 +19,7 @@ import (
 // fuzzedModule has an option of every type, each kind of rule between
 // options and three no_log options, and echoes every value it gets into
 // every part of the output a module can fill (msg, values, a value's key,
-// facts, diff, warnings, deprecations, the error), so that a no_log value
+// facts, diff, warnings, the error), so that a no_log value
 // the runtime fails to mask shows up.
 var fuzzedModule = Module{
 	Name: "fuzzed",
@@ -28,46 +28,43 @@ var fuzzedModule = Module{
 			"name":     {Required: true},
 			"state":    {Default: "present", Choices: []any{"present", "absent"}},
 			"count":    {Type: TypeInt, Default: 1},
-			"ratio":    {Type: TypeFloat},
 			"enabled":  {Type: TypeBool, Default: true},
 			"devices":  {Type: TypeList, Elements: TypePath},
 			"labels":   {Type: TypeList, Elements: TypeStr, Choices: []any{"a", "b", "c"}},
-			"opts":     {Type: TypeDict},
 			"extra":    {Type: TypeRaw},
 			"password": {NoLog: true},
 			"tokens":   {Type: TypeList, Elements: TypeStr, NoLog: true},
 			"pin":      {Type: TypeInt, NoLog: true},
 		},
-		MutuallyExclusive: [][]string{{"count", "ratio"}},
-		RequiredTogether:  [][]string{{"opts", "extra"}},
 		RequiredIf:        []RequiredIf{{Key: "state", Value: "absent", Requires: []string{"devices"}}},
 		SupportsCheckMode: true,
 	},
 	Run: func(ctx context.Context, req *Request) (*Result, error) {
 		params := map[string]any{}
 		for name := range fuzzedNoLog {
-			params[name] = req.Params.Get(name)
+			params[name] = req.Params.values[name]
 		}
-		for _, name := range []string{"name", "state", "count", "ratio", "enabled", "devices", "labels", "opts", "extra"} {
-			params[name] = req.Params.Get(name)
+		for _, name := range []string{"name", "state", "count", "enabled", "devices", "labels", "extra"} {
+			params[name] = req.Params.values[name]
 		}
 		text := fmt.Sprint(params)
 		req.Warn("got " + text)
-		req.Deprecate("got "+text, "2.0.0", "directlvm.docker")
+		str := func(name string) string { s, _ := req.Params.values[name].(string); return s }
+		enabled, _ := req.Params.values["enabled"].(bool)
 		res := &Result{
-			Changed: req.Params.Bool("enabled"),
+			Changed: enabled,
 			Msg:     "got " + text,
 			Diff: &Diff{Before: text + "\n", After: params,
-				BeforeHeader: req.Params.String("name"), AfterHeader: req.Params.String("password")},
-			Facts: map[string]any{"fuzzed_" + req.Params.String("name"): params},
+				BeforeHeader: str("name"), AfterHeader: str("password")},
+			Facts: map[string]any{"fuzzed_" + str("name"): params},
 			Values: map[string]any{
-				"params":                  params,
-				"check_mode":              req.CheckMode,
-				req.Params.String("name"): req.Params.Get("password"),
+				"params":     params,
+				"check_mode": req.CheckMode,
+				str("name"):  req.Params.values["password"],
 			},
 		}
-		if req.Params.String("state") == "absent" {
-			return res, fmt.Errorf("removing %s failed: %s", req.Params.String("name"), text)
+		if str("state") == "absent" {
+			return res, fmt.Errorf("removing %s failed: %s", str("name"), text)
 		}
 		return res, nil
 	},

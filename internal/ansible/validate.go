@@ -60,23 +60,6 @@ func (c *compiledSpec) parse(user map[string]any, moduleName string, ignoreUnkno
 		}
 	}
 
-	// Mutually exclusive options, judged on what the user gave.
-	var exclusive []string
-	for _, group := range c.MutuallyExclusive {
-		count := 0
-		for _, name := range group {
-			if out.params.given[name] {
-				count++
-			}
-		}
-		if count > 1 {
-			exclusive = append(exclusive, strings.Join(group, "|"))
-		}
-	}
-	if len(exclusive) > 0 {
-		problems = append(problems, "parameters are mutually exclusive: "+strings.Join(exclusive, ", "))
-	}
-
 	// Each option: default, required, type, choices.
 	var missing, valueProblems []string
 	for _, name := range c.names {
@@ -109,17 +92,6 @@ func (c *compiledSpec) parse(user map[string]any, moduleName string, ignoreUnkno
 
 	// Relations judged on effective values, defaults included, as Ansible does.
 	isSet := func(name string) bool { return out.params.values[name] != nil }
-	for _, group := range c.RequiredTogether {
-		count := 0
-		for _, name := range group {
-			if isSet(name) {
-				count++
-			}
-		}
-		if count > 0 && count < len(group) {
-			problems = append(problems, "parameters are required together: "+strings.Join(group, ", "))
-		}
-	}
 	for i, rule := range c.RequiredIf {
 		if !reflect.DeepEqual(out.params.values[rule.Key], c.requiredIfs[i]) {
 			continue
