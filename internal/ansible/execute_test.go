@@ -118,6 +118,7 @@ func TestPanicInRunBecomesFailureJSON(t *testing.T) {
 				req.Warn("before the panic")
 				if tt.value == nil {
 					var m map[string]int
+					//lint:ignore SA5000 the test provokes this runtime panic on purpose
 					m["x"] = 1
 				}
 				panic(tt.value)

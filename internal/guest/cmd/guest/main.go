@@ -15,6 +15,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -48,7 +49,8 @@ const usage = "usage: guest image | up --state DIR [--disk SERIAL:SIZE]... | dow
 
 func run(ctx context.Context, args []string) (int, error) {
 	if len(args) == 0 {
-		return 2, fmt.Errorf(usage)
+		//lint:ignore ST1005 the usage line ends as usage lines do
+		return 2, errors.New(usage)
 	}
 	r := runner.New(runner.Config{DefaultTimeout: 10 * time.Minute, Locale: "C.UTF-8"})
 	fs := flag.NewFlagSet("guest "+args[0], flag.ContinueOnError)
