@@ -15,6 +15,7 @@ import (
 	"github.com/directlvm/docker/internal/ansible/ansibletest"
 	"github.com/directlvm/docker/internal/docker"
 	"github.com/directlvm/docker/internal/hostlock"
+	"github.com/directlvm/docker/internal/module/moduletest"
 	"github.com/directlvm/docker/internal/runner"
 	"github.com/directlvm/docker/internal/systemd"
 )
@@ -350,13 +351,7 @@ func newRequest(opts map[string]any) (*ansible.Request, error) {
 	return ansible.NewRequest(ansible.Module{Name: Name, Spec: Spec()}, opts)
 }
 
-// must is m[key] as a T; it fails the test, instead of panicking, when
-// the value is missing or of another type.
 func must[T any](t testing.TB, m map[string]any, key string) T {
 	t.Helper()
-	v, ok := m[key].(T)
-	if !ok {
-		t.Fatalf("%q is %T (%v), want a %T", key, m[key], m[key], v)
-	}
-	return v
+	return moduletest.Must[T](t, m, key)
 }
