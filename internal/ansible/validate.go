@@ -91,28 +91,7 @@ func (c *compiledSpec) parse(user map[string]any, moduleName string, ignoreUnkno
 	problems = append(problems, valueProblems...)
 
 	// Relations judged on effective values, defaults included, as Ansible does.
-	isSet := func(name string) bool { return out.params.values[name] != nil }
-	for i, rule := range c.RequiredIf {
-		if !reflect.DeepEqual(out.params.values[rule.Key], c.requiredIfs[i]) {
-			continue
-		}
-		var absent []string
-		for _, name := range rule.Requires {
-			if !isSet(name) {
-				absent = append(absent, name)
-			}
-		}
-		word := "all"
-		tooMany := len(absent) > 0
-		if rule.AnyOf {
-			word = "any"
-			tooMany = len(absent) == len(rule.Requires)
-		}
-		if tooMany {
-			problems = append(problems, fmt.Sprintf("%s is %s but %s of the following are missing: %s",
-				rule.Key, displayValue(c.requiredIfs[i]), word, strings.Join(absent, ", ")))
-		}
-	}
+	problems = append(problems, c.requiredIfProblems(out.params.values)...)
 
 	for _, name := range c.names {
 		value, ok := out.params.values[name]
@@ -207,4 +186,33 @@ func appendSecrets(secrets []string, v any) []string {
 		}
 	}
 	return secrets
+}
+
+// requiredIfProblems says which required_if rules the effective values
+// break, in Ansible's words.
+func (c *compiledSpec) requiredIfProblems(values map[string]any) []string {
+	var problems []string
+	isSet := func(name string) bool { return values[name] != nil }
+	for i, rule := range c.RequiredIf {
+		if !reflect.DeepEqual(values[rule.Key], c.requiredIfs[i]) {
+			continue
+		}
+		var absent []string
+		for _, name := range rule.Requires {
+			if !isSet(name) {
+				absent = append(absent, name)
+			}
+		}
+		word := "all"
+		tooMany := len(absent) > 0
+		if rule.AnyOf {
+			word = "any"
+			tooMany = len(absent) == len(rule.Requires)
+		}
+		if tooMany {
+			problems = append(problems, fmt.Sprintf("%s is %s but %s of the following are missing: %s",
+				rule.Key, displayValue(c.requiredIfs[i]), word, strings.Join(absent, ", ")))
+		}
+	}
+	return problems
 }

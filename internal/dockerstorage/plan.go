@@ -112,6 +112,14 @@ func (j *job) makePlan() error {
 		j.summary = fmt.Sprintf("%s names %s explicitly; docker already runs on it", c.ConfigPath, describe(c))
 		return nil
 	}
+	return j.planRestart(move, why)
+}
+
+// planRestart (re)starts docker on the new storage, with the data root
+// moved aside first when move says so (why), then waits for it and
+// verifies it.
+func (j *job) planRestart(move bool, why string) error {
+	c, obs, p := j.c, j.obs, j.plan
 	if move && !c.BackupDataRoot {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("backup_data_root=false: the data root %s stays in place although %s; its old content is hidden from docker and keeps its space", obs.DataRoot, why))
 		move = false
@@ -120,7 +128,7 @@ func (j *job) makePlan() error {
 		return refuse("docker's data root %s must be moved aside (%s), but it is a mount point and cannot be renamed: move its content away yourself, or set backup_data_root=false to leave it in place", obs.DataRoot, why)
 	}
 	if move {
-		j.dataRootBackup = fmt.Sprintf("%s.directlvm-%s", filepath.Clean(obs.DataRoot), stamp(now))
+		j.dataRootBackup = fmt.Sprintf("%s.directlvm-%s", filepath.Clean(obs.DataRoot), stamp(j.start))
 		j.add(stepStop, dockerService, "", "stop %s and %s", dockerService, dockerSocket)
 		j.add(stepMoveDataRoot, obs.DataRoot, j.dataRootBackup, "move the data root %s aside to %s (%s)", obs.DataRoot, j.dataRootBackup, why)
 		j.add(stepStart, dockerService, "", "start %s", dockerService)
