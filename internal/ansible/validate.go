@@ -39,16 +39,8 @@ func (c *compiledSpec) parse(user map[string]any, moduleName string, ignoreUnkno
 	var problems []string
 
 	// Unknown options first, with Ansible's exact wording.
-	var unknown []string
-	for name := range user {
-		if c.options[name] == nil {
-			unknown = append(unknown, name)
-		}
-	}
-	if len(unknown) > 0 && !ignoreUnknown {
-		sort.Strings(unknown)
-		problems = append(problems, fmt.Sprintf("Unsupported parameters for (%s) module: %s. Supported parameters include: %s.",
-			moduleName, strings.Join(unknown, ", "), strings.Join(c.names, ", ")))
+	if p := c.unknownProblem(user, moduleName); p != "" && !ignoreUnknown {
+		problems = append(problems, p)
 	}
 
 	for _, name := range c.names {
@@ -215,4 +207,21 @@ func (c *compiledSpec) requiredIfProblems(values map[string]any) []string {
 		}
 	}
 	return problems
+}
+
+// unknownProblem names the options user gives that the spec lacks, in
+// Ansible's words; "" when there are none.
+func (c *compiledSpec) unknownProblem(user map[string]any, moduleName string) string {
+	var unknown []string
+	for name := range user {
+		if c.options[name] == nil {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) == 0 {
+		return ""
+	}
+	sort.Strings(unknown)
+	return fmt.Sprintf("Unsupported parameters for (%s) module: %s. Supported parameters include: %s.",
+		moduleName, strings.Join(unknown, ", "), strings.Join(c.names, ", "))
 }
