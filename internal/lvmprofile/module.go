@@ -31,14 +31,8 @@ func Module(h Host) ansible.Module {
 // RealHost is this machine.
 func RealHost() Host {
 	return Host{
-		Run: runner.New(runner.Config{DefaultTimeout: 5 * time.Minute}),
-		Systemd: func(ctx context.Context) (Systemd, error) {
-			m, err := systemd.Connect(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return m, nil
-		},
+		Run:         runner.New(runner.Config{DefaultTimeout: 5 * time.Minute}),
+		Systemd:     systemd.ConnectAs[Systemd],
 		UnitTimeout: defaultUnitTimeout,
 		Lock:        hostlock.At(hostlock.DefaultPath, hostlock.DefaultWait),
 	}

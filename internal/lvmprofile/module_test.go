@@ -128,8 +128,14 @@ func TestCheckModeChangesNothingAndSaysWhatItWouldDo(t *testing.T) {
 	}
 }
 
-func TestApplyWritesValidatesAttachesMonitorsAndReReads(t *testing.T) {
-	dir, path := profileDirIn(t)
+// applyOnThePool runs the module in diff mode on a host whose profile
+// holds other settings, whose pool is unmonitored and without the profile,
+// and whose dm-event.socket is disabled: it writes, attaches, monitors and
+// enables. It returns the result, the profile directory and file, and the
+// systemd fake.
+func applyOnThePool(t *testing.T) (res map[string]any, dir, path string, sd *fakeSystemd) {
+	t.Helper()
+	dir, path = profileDirIn(t)
 	writeProfile(t, path, []byte("activation { thin_pool_autoextend_threshold=70 }\n"))
 	f := runner.NewFake(t)
 	lvmconfigSays(f, dir)
@@ -138,8 +144,13 @@ func TestApplyWritesValidatesAttachesMonitorsAndReReads(t *testing.T) {
 	f.Expect(strings.Fields(attach)...)
 	f.Expect(strings.Fields(monitor)...)
 	fullreport(f, attached(raw(t, lvmtest.Pool)))
-	sd := servicesUp().with("dm-event.socket", func(u *systemd.UnitState) { u.UnitFileState = "disabled" })
-	res := execute(t, host(f, sd), map[string]any{"lv": "docker/thinpool", "_ansible_diff": true})
+	sd = servicesUp().with("dm-event.socket", func(u *systemd.UnitState) { u.UnitFileState = "disabled" })
+	res = execute(t, host(f, sd), map[string]any{"lv": "docker/thinpool", "_ansible_diff": true})
+	return res, dir, path, sd
+}
+
+func TestApplyWritesValidatesAttachesMonitorsAndReReads(t *testing.T) {
+	res, dir, path, sd := applyOnThePool(t)
 	mustSucceed(t, res, true)
 
 	got, err := os.ReadFile(path)

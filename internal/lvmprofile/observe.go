@@ -25,6 +25,8 @@ type Systemd interface {
 	Close()
 }
 
+var _ Systemd = (*systemd.Manager)(nil)
+
 // Host is how the module reaches the machine: commands through Run, the
 // system manager through Systemd (opened only when monitor=true), unit
 // jobs bounded by UnitTimeout, and the lock that keeps other runs of the

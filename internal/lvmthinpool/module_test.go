@@ -64,14 +64,22 @@ func TestCheckModeOnABlankDiskOnlyReads(t *testing.T) {
 	}
 }
 
-func TestApplyRunsThePlanThenReReadsTheState(t *testing.T) {
+// createThePool runs the module with args on a host whose VG exists
+// without a pool: it creates the data and metadata LVs, converts them, and
+// re-reads the pool.
+func createThePool(t *testing.T, args map[string]any) map[string]any {
+	t.Helper()
 	f := runner.NewFake(t)
 	f.Expect(lvm.ReportArgv()...).Stdout(string(lvmtest.Raw(t, lvmtest.VGOnly)))
 	f.Expect(strings.Fields(createData)...)
 	f.Expect(strings.Fields(createMeta)...)
 	f.Expect(strings.Fields(convert)...)
 	f.Expect(lvm.ReportArgv()...).Stdout(string(lvmtest.Raw(t, lvmtest.Pool)))
-	res := execute(t, f, map[string]any{"devices": []string{"/dev/vdb"}})
+	return execute(t, f, args)
+}
+
+func TestApplyRunsThePlanThenReReadsTheState(t *testing.T) {
+	res := createThePool(t, map[string]any{"devices": []string{"/dev/vdb"}})
 	if res["changed"] != true || res["failed"] == true {
 		t.Fatalf("result: %v", res)
 	}

@@ -48,6 +48,23 @@ func Connect(ctx context.Context) (*Manager, error) {
 	return &Manager{conn: conn}, nil
 }
 
+// ConnectAs is Connect giving the manager as I, the part of it a module
+// declares it uses (each module checks at compile time that *Manager is
+// one).
+func ConnectAs[I any](ctx context.Context) (I, error) {
+	var none I
+	m, err := Connect(ctx)
+	if err != nil {
+		return none, err
+	}
+	i, ok := any(m).(I)
+	if !ok {
+		m.Close()
+		return none, fmt.Errorf("systemd: the manager is not a %T", &none)
+	}
+	return i, nil
+}
+
 // connectError says which sockets were tried and what the module needs.
 func connectError(busAddress string, root bool, err error) error {
 	where := defaultSystemBus
