@@ -13,14 +13,8 @@ import (
 
 // Module is docker_storage reaching the machine through h.
 func Module(h Host) ansible.Module {
-	return module.Definition[Config, StorageState]{
-		Name: Name, Spec: Spec(), ResultKey: "docker_storage", FactKey: "directlvm_docker_storage",
-		Lock: h.Lock, Run: h.Run, Parse: ParseConfig,
-		Start: func(ctx context.Context, req *ansible.Request, c Config) (module.Job[StorageState], error) {
-			c.CheckMode = req.CheckMode
-			return start(ctx, h, req, c)
-		},
-	}.Module()
+	return module.Definition[Config, StorageState]{Name: Name, Spec: Spec(), ResultKey: "docker_storage", FactKey: "directlvm_docker_storage",
+		Lock: h.Lock, Run: h.Run, Parse: ParseConfig, Start: h.start}.Module()
 }
 
 // job is one run: the request, the host, what was observed, the plan and
@@ -40,7 +34,8 @@ type job struct {
 
 // start connects to systemd, observes and plans. The version gate comes
 // first: on Docker 25 and later nothing else matters.
-func start(ctx context.Context, h Host, req *ansible.Request, c Config) (*job, error) {
+func (h Host) start(ctx context.Context, req *ansible.Request, c Config) (module.Job[StorageState], error) {
+	c.CheckMode = req.CheckMode
 	j := &job{h: h, req: req, c: c, start: h.Now()}
 	var err error
 	if j.sd, err = h.Connect(ctx); err != nil {

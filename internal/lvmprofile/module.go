@@ -18,14 +18,8 @@ import (
 
 // Module is lvm_profile reaching the machine through h.
 func Module(h Host) ansible.Module {
-	return module.Definition[Config, ProfileState]{
-		Name: Name, Spec: Spec(), ResultKey: "profile", FactKey: "directlvm_profile",
-		Lock: h.Lock, Run: h.Run, Parse: ParseConfig,
-		Start: func(ctx context.Context, req *ansible.Request, c Config) (module.Job[ProfileState], error) {
-			c.CheckMode = req.CheckMode
-			return start(ctx, h, c)
-		},
-	}.Module()
+	return module.Definition[Config, ProfileState]{Name: Name, Spec: Spec(), ResultKey: "profile", FactKey: "directlvm_profile",
+		Lock: h.Lock, Run: h.Run, Parse: ParseConfig, Start: h.start}.Module()
 }
 
 // RealHost is this machine.
@@ -50,7 +44,8 @@ type job struct {
 }
 
 // start connects to systemd when the units matter, observes and plans.
-func start(ctx context.Context, h Host, c Config) (*job, error) {
+func (h Host) start(ctx context.Context, req *ansible.Request, c Config) (module.Job[ProfileState], error) {
+	c.CheckMode = req.CheckMode
 	var sd Systemd
 	if c.Monitor && !c.Absent {
 		var err error

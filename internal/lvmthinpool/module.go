@@ -17,13 +17,8 @@ import (
 
 // Module is lvm_thinpool reaching the machine through h.
 func Module(h Host) ansible.Module {
-	return module.Definition[Config, PoolState]{
-		Name: Name, Spec: Spec(), ResultKey: "thinpool", FactKey: "directlvm_thinpool",
-		Lock: h.Lock, Run: h.Run, Parse: ParseConfig,
-		Start: func(ctx context.Context, _ *ansible.Request, c Config) (module.Job[PoolState], error) {
-			return start(ctx, h, c)
-		},
-	}.Module()
+	return module.Definition[Config, PoolState]{Name: Name, Spec: Spec(), ResultKey: "thinpool", FactKey: "directlvm_thinpool",
+		Lock: h.Lock, Run: h.Run, Parse: ParseConfig, Start: h.start}.Module()
 }
 
 // RealHost is this machine.
@@ -43,22 +38,26 @@ type job struct {
 }
 
 // start observes the host and plans. Removal needs only the LVM report.
-func start(ctx context.Context, h Host, c Config) (*job, error) {
+func (h Host) start(ctx context.Context, _ *ansible.Request, c Config) (module.Job[PoolState], error) {
 	j := &job{h: h, c: c}
 	if c.Absent {
 		rep, err := lvm.Read(ctx, h.Run)
 		if err != nil {
 			return nil, err
 		}
-		j.plan, err = PlanAbsent(c, &Observed{LVM: rep})
-		return j, err
+		if j.plan, err = PlanAbsent(c, &Observed{LVM: rep}); err != nil {
+			return nil, err
+		}
+		return j, nil
 	}
 	obs, err := observe(ctx, h, c)
 	if err != nil {
 		return nil, err
 	}
-	j.plan, err = PlanPresent(c, obs)
-	return j, err
+	if j.plan, err = PlanPresent(c, obs); err != nil {
+		return nil, err
+	}
+	return j, nil
 }
 
 func (j *job) Plan() *Plan { return j.plan }
