@@ -69,8 +69,8 @@ func TestTheFirstSwitchBacksUpMovesRestartsAndVerifies(t *testing.T) {
 		t.Errorf("fact directlvm_docker_storage missing: %v", res["ansible_facts"])
 	}
 	assertSays(t, must[string](t, res, "msg"), "docker switched to devicemapper with thin pool docker-thinpool", "verified", "previous data root is at "+rootBackup, configBackup)
-	actions := must[[]any](t, res, "actions")
-	if len(actions) != 7 || !strings.HasPrefix(actions[3].(string), "move the data root "+d.dataRoot+" aside to "+rootBackup) {
+	actions := asStrings(must[[]any](t, res, "actions"))
+	if len(actions) != 7 || !strings.HasPrefix(actions[3], "move the data root "+d.dataRoot+" aside to "+rootBackup) {
 		t.Errorf("actions: %q", actions)
 	}
 	if w := asStrings(res["warnings"]); len(w) != 1 || !strings.Contains(w[0], "deprecated since Docker 18.09") {
