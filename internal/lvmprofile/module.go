@@ -60,6 +60,9 @@ func (h Host) start(ctx context.Context, req *ansible.Request, c Config) (module
 		return nil, err
 	}
 	j.obs = obs
+	for _, w := range obs.Warnings {
+		req.Warn(w) // before planning: a refusal carries them too
+	}
 	if c.Absent {
 		j.plan, err = PlanAbsent(c, obs)
 	} else {
@@ -69,7 +72,6 @@ func (h Host) start(ctx context.Context, req *ansible.Request, c Config) (module
 		j.Close()
 		return nil, err
 	}
-	j.plan.Warnings = append(slices.Clip(obs.Warnings), j.plan.Warnings...)
 	return j, nil
 }
 

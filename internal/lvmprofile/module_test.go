@@ -336,3 +336,16 @@ func TestARunThatCannotTakeTheHostLockFailsBeforeTouchingAnything(t *testing.T) 
 		t.Errorf("ran without the lock: systemd connected %v, commands %v", connected, f.Calls())
 	}
 }
+
+func TestARefusalStillCarriesTheWarningsOfTheObservation(t *testing.T) {
+	f := runner.NewFake(t)
+	f.Expect(ProfileDirArgv()...).Stderr("  Configuration node config/profile_dir not found").Exit(5)
+	fullreport(f, raw(t, lvmtest.Pool))
+	res := execute(t, host(f, servicesUp()), map[string]any{"lv": "docker/nosuch", "monitor": false})
+	if res["failed"] != true || !strings.Contains(must[string](t, res, "msg"), "there is no such logical volume") {
+		t.Fatalf("want the refusal of a missing pool: %v", res)
+	}
+	if w := toStrings(res["warnings"]); len(w) != 1 || !strings.Contains(w[0], "cannot ask LVM for its profile directory") {
+		t.Errorf("warnings: %q", w)
+	}
+}
