@@ -10,7 +10,6 @@
 package dockerstorage
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/directlvm/docker/internal/ansible"
 	"github.com/directlvm/docker/internal/docker"
+	"github.com/directlvm/docker/internal/module"
 )
 
 // Name is the module's name.
@@ -150,8 +150,7 @@ func ParseConfig(p ansible.Params) (Config, error) {
 		Verify:           o.Verify,
 		Rollback:         o.Rollback,
 	}
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	var bad module.Problems
 
 	if c.Driver == Devicemapper {
 		// The spec requires thinpool_device here, but "" is a value: it
@@ -159,22 +158,22 @@ func ParseConfig(p ansible.Params) (Config, error) {
 		// back to loop devices (FuzzParseConfig found it).
 		name, err := poolDMName(c.ThinpoolDevice)
 		if err != nil {
-			bad("thinpool_device: %v", err)
+			bad.Add("thinpool_device: %v", err)
 		}
 		c.PoolDMName, c.PoolDevice = name, "/dev/mapper/"+name
 		if c.DeferredDeletion && !c.DeferredRemoval {
-			bad("deferred_deletion=true needs deferred_removal=true: docker only defers deleting devices it defers removing; set both, or deferred_deletion=false")
+			bad.Add("deferred_deletion=true needs deferred_removal=true: docker only defers deleting devices it defers removing; set both, or deferred_deletion=false")
 		}
 		if c.MinFreeSpace != "" && !minFreeSpace.MatchString(c.MinFreeSpace) {
-			bad("min_free_space=%q is not valid: docker wants a whole percentage below 100 with its %% sign, e.g. 10%%", c.MinFreeSpace)
+			bad.Add("min_free_space=%q is not valid: docker wants a whole percentage below 100 with its %% sign, e.g. 10%%", c.MinFreeSpace)
 		}
 		if c.BaseSize != "" && !baseSize.MatchString(c.BaseSize) {
-			bad("basesize=%q is not a size: use e.g. 20G (it can only grow once docker has used it)", c.BaseSize)
+			bad.Add("basesize=%q is not a size: use e.g. 20G (it can only grow once docker has used it)", c.BaseSize)
 		}
 	} else {
 		for _, name := range []string{"thinpool_device", "basesize", "min_free_space", "fs", "deferred_removal", "deferred_deletion"} {
 			if o.Given[name] {
-				bad("%s is an option of driver=devicemapper, not driver=%s: leave %s out, or set driver=devicemapper", name, c.Driver, name)
+				bad.Add("%s is an option of driver=devicemapper, not driver=%s: leave %s out, or set driver=devicemapper", name, c.Driver, name)
 			}
 		}
 	}
@@ -184,25 +183,25 @@ func ParseConfig(p ansible.Params) (Config, error) {
 		key = strings.ToLower(strings.TrimSpace(key))
 		switch {
 		case !ok || key == "":
-			bad("extra_storage_opts: %q is not KEY=VALUE", o)
+			bad.Add("extra_storage_opts: %q is not KEY=VALUE", o)
 		case managedOpts[key] != "" && c.Driver == Devicemapper:
-			bad("extra_storage_opts: %q sets %s, which option %s sets: use that option", o, key, managedOpts[key])
+			bad.Add("extra_storage_opts: %q sets %s, which option %s sets: use that option", o, key, managedOpts[key])
 		case containsFold(directLVMOpts, key):
-			bad("extra_storage_opts: %q belongs to Docker's own direct-lvm setup, which cannot be combined with dm.thinpooldev: this module uses a pool you made (directlvm.docker.lvm_thinpool): remove %q from extra_storage_opts", o, o)
+			bad.Add("extra_storage_opts: %q belongs to Docker's own direct-lvm setup, which cannot be combined with dm.thinpooldev: this module uses a pool you made (directlvm.docker.lvm_thinpool): remove %q from extra_storage_opts", o, o)
 		case c.Driver != Devicemapper && strings.HasPrefix(key, "dm."):
-			bad("extra_storage_opts: %q is a devicemapper option, but driver=%s", o, c.Driver)
+			bad.Add("extra_storage_opts: %q is a devicemapper option, but driver=%s", o, c.Driver)
 		case seen[key]:
-			bad("extra_storage_opts: %s is given twice", key)
+			bad.Add("extra_storage_opts: %s is given twice", key)
 		}
 		seen[key] = true
 	}
 	if !filepath.IsAbs(c.ConfigPath) {
-		bad("config_path=%q is not an absolute path: give the file dockerd reads, /etc/docker/daemon.json unless its --config-file says otherwise", c.ConfigPath)
+		bad.Add("config_path=%q is not an absolute path: give the file dockerd reads, /etc/docker/daemon.json unless its --config-file says otherwise", c.ConfigPath)
 	}
 	if c.RestartTimeout <= 0 {
-		bad("restart_timeout=%d must be a positive number of seconds", o.RestartTimeoutSeconds)
+		bad.Add("restart_timeout=%d must be a positive number of seconds", o.RestartTimeoutSeconds)
 	}
-	return c, errors.Join(errs...)
+	return c, bad.Err()
 }
 
 // poolDMName returns the device-mapper name of a pool given as

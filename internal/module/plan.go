@@ -2,6 +2,7 @@ package module
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/directlvm/docker/internal/runner"
@@ -93,3 +94,13 @@ func (r *Refusal) Error() string { return r.Msg }
 func Refuse(format string, args ...any) error {
 	return &Refusal{Msg: fmt.Sprintf(format, args...)}
 }
+
+// Problems collects what is wrong with a request, so that a module
+// reports every problem at once.
+type Problems []error
+
+// Add adds a problem.
+func (p *Problems) Add(format string, args ...any) { *p = append(*p, fmt.Errorf(format, args...)) }
+
+// Err joins the problems; nil when there are none.
+func (p Problems) Err() error { return errors.Join(p...) }
