@@ -82,9 +82,9 @@ type Config struct {
 	Rollback         bool
 }
 
-// options are the module's options as Ansible passes them, one field each,
+// Options are the module's options as Ansible passes them, one field each,
 // and which of them the user gave.
-type options struct {
+type Options struct {
 	Driver                string   `ansible:"driver"`
 	ThinpoolDevice        string   `ansible:"thinpool_device"`
 	DeferredRemoval       bool     `ansible:"deferred_removal"`
@@ -129,11 +129,7 @@ var (
 )
 
 // ParseConfig validates the options and reports every problem at once.
-func ParseConfig(p ansible.Params) (Config, error) {
-	var o options
-	if err := p.Decode(&o); err != nil {
-		return Config{}, err
-	}
+func ParseConfig(o Options) (Config, error) {
 	c := Config{
 		Driver:           o.Driver,
 		ThinpoolDevice:   o.ThinpoolDevice,

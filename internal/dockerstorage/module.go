@@ -13,7 +13,7 @@ import (
 
 // Module is docker_storage reaching the machine through h.
 func Module(h Host) ansible.Module {
-	return module.Definition[Config, StorageState]{Name: Name, Spec: Spec(), ResultKey: "docker_storage", FactKey: "directlvm_docker_storage",
+	return module.Definition[Options, Config, StorageState]{Name: Name, Spec: Spec(), ResultKey: "docker_storage", FactKey: "directlvm_docker_storage",
 		Lock: h.Lock, Run: h.Run, Parse: ParseConfig, Start: h.start}.Module()
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/journal"
+	"github.com/directlvm/docker/internal/module/moduletest"
 	"github.com/directlvm/docker/internal/runner"
 )
 
@@ -383,7 +384,7 @@ func TestParseConfigReportsEveryProblemAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = ParseConfig(req.Params)
+	_, err = moduletest.Parse(req.Params, ParseConfig)
 	if err == nil {
 		t.Fatal("want errors")
 	}
@@ -406,7 +407,7 @@ func TestParseConfigNormalisesThePoolAndBuildsTheOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := ParseConfig(req.Params)
+	c, err := moduletest.Parse(req.Params, ParseConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -419,7 +420,7 @@ func TestParseConfigNormalisesThePoolAndBuildsTheOptions(t *testing.T) {
 	}
 
 	req, _ = newRequest(map[string]any{"driver": "overlay2", "thinpool_device": thinpool, "deferred_removal": true, "extra_storage_opts": []string{"dm.fs=xfs"}})
-	_, err = ParseConfig(req.Params)
+	_, err = moduletest.Parse(req.Params, ParseConfig)
 	assertSays(t, err.Error(), "thinpool_device is an option of driver=devicemapper", "deferred_removal is an option", `"dm.fs=xfs" is a devicemapper option`)
 }
 

@@ -43,8 +43,8 @@ func Spec() ansible.Spec {
 	}
 }
 
-// options are the module's options as Ansible passes them, one field each.
-type options struct {
+// Options are the module's options as Ansible passes them, one field each.
+type Options struct {
 	Name       string `ansible:"name"`
 	Threshold  int64  `ansible:"autoextend_threshold"`
 	Percent    int64  `ansible:"autoextend_percent"`
@@ -79,11 +79,7 @@ func (c Config) Pool() string {
 }
 
 // ParseConfig validates the options and reports every problem at once.
-func ParseConfig(p ansible.Params) (Config, error) {
-	var o options
-	if err := p.Decode(&o); err != nil {
-		return Config{}, err
-	}
+func ParseConfig(o Options) (Config, error) {
 	c := Config{
 		Name:       o.Name,
 		ProfileDir: o.ProfileDir,

@@ -18,7 +18,7 @@ import (
 
 // Module is lvm_profile reaching the machine through h.
 func Module(h Host) ansible.Module {
-	return module.Definition[Config, ProfileState]{Name: Name, Spec: Spec(), ResultKey: "profile", FactKey: "directlvm_profile",
+	return module.Definition[Options, Config, ProfileState]{Name: Name, Spec: Spec(), ResultKey: "profile", FactKey: "directlvm_profile",
 		Lock: h.Lock, Run: h.Run, Parse: ParseConfig, Start: h.start}.Module()
 }
 

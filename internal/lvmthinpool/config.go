@@ -42,8 +42,8 @@ func Spec() ansible.Spec {
 	}
 }
 
-// options are the module's options as Ansible passes them, one field each.
-type options struct {
+// Options are the module's options as Ansible passes them, one field each.
+type Options struct {
 	Devices        []string `ansible:"devices"`
 	VG             string   `ansible:"vg"`
 	Pool           string   `ansible:"thinpool"`
@@ -83,11 +83,7 @@ var reservedSuffixes = []string{"_cdata", "_cmeta", "_corig", "_cpool", "_cvol",
 	"_mimage", "_mlog", "_pmspare", "_rimage", "_rmeta", "_tdata", "_tmeta", "_vdata", "_vorig", "_wcorig"}
 
 // ParseConfig validates the options and reports every problem at once.
-func ParseConfig(p ansible.Params) (Config, error) {
-	var o options
-	if err := p.Decode(&o); err != nil {
-		return Config{}, err
-	}
+func ParseConfig(o Options) (Config, error) {
 	c := Config{
 		Devices:        o.Devices,
 		VG:             o.VG,

@@ -17,7 +17,7 @@ import (
 
 // Module is lvm_thinpool reaching the machine through h.
 func Module(h Host) ansible.Module {
-	return module.Definition[Config, PoolState]{Name: Name, Spec: Spec(), ResultKey: "thinpool", FactKey: "directlvm_thinpool",
+	return module.Definition[Options, Config, PoolState]{Name: Name, Spec: Spec(), ResultKey: "thinpool", FactKey: "directlvm_thinpool",
 		Lock: h.Lock, Run: h.Run, Parse: ParseConfig, Start: h.start}.Module()
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/directlvm/docker/internal/blockdev"
 	"github.com/directlvm/docker/internal/lvm/lvmtest"
+	"github.com/directlvm/docker/internal/module/moduletest"
 )
 
 const (
@@ -209,7 +210,7 @@ func TestBadOptionsAreAllReportedAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = ParseConfig(r.Params)
+	_, err = moduletest.Parse(r.Params, ParseConfig)
 	if err == nil {
 		t.Fatal("want errors")
 	}

@@ -17,9 +17,10 @@ import (
 	"github.com/directlvm/docker/internal/runner"
 )
 
-// Definition is what a module supplies to the driver. C is its validated
+// Definition is what a module supplies to the driver. O is the struct its
+// options decode into (see ansible.Params.Decode), C its validated
 // configuration, S the state it reports.
-type Definition[C, S any] struct {
+type Definition[O, C, S any] struct {
 	Name string
 	Spec ansible.Spec
 	// ResultKey names the state among the result's values, FactKey in
@@ -30,8 +31,9 @@ type Definition[C, S any] struct {
 	Lock hostlock.Lock
 	// Run runs the plan's commands.
 	Run runner.Runner
-	// Parse validates the options and reports every problem at once.
-	Parse func(p ansible.Params) (C, error)
+	// Parse validates the decoded options and reports every problem at
+	// once.
+	Parse func(o O) (C, error)
 	// Start observes the host and plans, under the lock.
 	Start func(ctx context.Context, req *ansible.Request, c C) (Job[S], error)
 }
@@ -72,12 +74,16 @@ type Explainer interface {
 }
 
 // Module is the ansible.Module that runs d.
-func (d Definition[C, S]) Module() ansible.Module {
+func (d Definition[O, C, S]) Module() ansible.Module {
 	return ansible.Module{Name: d.Name, Spec: d.Spec, Run: d.run}
 }
 
-func (d Definition[C, S]) run(ctx context.Context, req *ansible.Request) (*ansible.Result, error) {
-	c, err := d.Parse(req.Params)
+func (d Definition[O, C, S]) run(ctx context.Context, req *ansible.Request) (*ansible.Result, error) {
+	var o O
+	if err := req.Params.Decode(&o); err != nil {
+		return nil, err
+	}
+	c, err := d.Parse(o)
 	if err != nil {
 		return nil, err
 	}

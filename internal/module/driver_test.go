@@ -40,10 +40,10 @@ func unlocked(context.Context, hostlock.Owner) (func(), error) { return func() {
 
 func execute(t *testing.T, f *runner.Fake, j *fakeJob, args map[string]any) map[string]any {
 	t.Helper()
-	d := Definition[struct{}, string]{
+	d := Definition[struct{}, struct{}, string]{
 		Name: "fake", Spec: ansible.Spec{SupportsCheckMode: true}, ResultKey: "state", FactKey: "fake_state",
 		Lock: unlocked, Run: f,
-		Parse: func(ansible.Params) (struct{}, error) { return struct{}{}, nil },
+		Parse: func(struct{}) (struct{}, error) { return struct{}{}, nil },
 		Start: func(context.Context, *ansible.Request, struct{}) (Job[string], error) { return j, nil },
 	}
 	return ansibletest.Run(t, d.Module(), args)
@@ -86,8 +86,8 @@ func TestAFailedStepIsUndoneInReverseUnderAnUncancelledContext(t *testing.T) {
 	never := Func("never", "never", j.logged("never"))
 	never.Undo = &Undo{Do: undo("never")}
 	j.plan = &Plan[string]{Before: "before", Rollback: true, Steps: []Step{first, failing, never}}
-	d := Definition[struct{}, string]{Name: "fake", ResultKey: "state", FactKey: "fake_state", Lock: unlocked, Run: f,
-		Parse: func(ansible.Params) (struct{}, error) { return struct{}{}, nil },
+	d := Definition[struct{}, struct{}, string]{Name: "fake", ResultKey: "state", FactKey: "fake_state", Lock: unlocked, Run: f,
+		Parse: func(struct{}) (struct{}, error) { return struct{}{}, nil },
 		Start: func(context.Context, *ansible.Request, struct{}) (Job[string], error) { return j, nil }}
 	req, err := ansible.NewRequest(d.Module(), nil)
 	if err != nil {

@@ -15,14 +15,19 @@ import (
 )
 
 // Config validates opts as Ansible would pass them to module name with
-// spec, then parses them; it fails t on any error.
-func Config[C any](t testing.TB, name string, spec ansible.Spec, parse func(ansible.Params) (C, error), opts map[string]any) C {
+// spec, decodes them into an O and parses that, as the driver does; it
+// fails t on any error.
+func Config[O, C any](t testing.TB, name string, spec ansible.Spec, parse func(O) (C, error), opts map[string]any) C {
 	t.Helper()
 	req, err := ansible.NewRequest(ansible.Module{Name: name, Spec: spec}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := parse(req.Params)
+	var o O
+	if err := req.Params.Decode(&o); err != nil {
+		t.Fatal(err)
+	}
+	c, err := parse(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,14 +74,18 @@ func Must[T any](t testing.TB, m map[string]any, key string) T {
 // at the host (the spec, then parse; nothing runs): a refusal must give a
 // reason, and a configuration parse accepts must pass check. The seeds are
 // the arguments files in the package's testdata/args.
-func FuzzConfig[C any](f *testing.F, name string, spec ansible.Spec, parse func(ansible.Params) (C, error), check func(t *testing.T, c C)) {
+func FuzzConfig[O, C any](f *testing.F, name string, spec ansible.Spec, parse func(O) (C, error), check func(t *testing.T, c C)) {
 	ansibletest.SeedArgs(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		req, ok := ansibletest.Request(ansible.Module{Name: name, Spec: spec}, data)
 		if !ok {
 			return // refused before the module runs, with Ansible's message
 		}
-		c, err := parse(req.Params)
+		var o O
+		if err := req.Params.Decode(&o); err != nil {
+			t.Fatalf("the options do not decode: %v", err)
+		}
+		c, err := parse(o)
 		if err != nil {
 			if strings.TrimSpace(err.Error()) == "" {
 				t.Fatalf("refused without a reason: %q", data)
@@ -85,4 +94,14 @@ func FuzzConfig[C any](f *testing.F, name string, spec ansible.Spec, parse func(
 		}
 		check(t, c)
 	})
+}
+
+// Parse decodes p into an O and parses that, as the driver does.
+func Parse[O, C any](p ansible.Params, parse func(O) (C, error)) (C, error) {
+	var o O
+	if err := p.Decode(&o); err != nil {
+		var none C
+		return none, err
+	}
+	return parse(o)
 }
