@@ -74,7 +74,7 @@ var fuzzedModule = Module{
 var fuzzedNoLog = map[string]bool{"password": true, "tokens": true, "pin": true}
 
 // FuzzDecodeArgs gives a module any bytes as its arguments file, through
-// Execute as Main does, and checks what Ansible relies on whatever the
+// ExecuteContext as Main does, and checks what Ansible relies on whatever the
 // file holds: exactly one JSON object on stdout, in UTF-8; a failure has
 // "failed": true, a msg and exit code 1, and anything else has neither;
 // "changed" is a boolean; no "_ansible_*" key comes back; nothing panics;

@@ -49,7 +49,7 @@ func (r *Request) Warnings() []string {
 	return slices.Clone(r.warnings)
 }
 
-// NewRequest builds the Request that Execute would give m.Run for these
+// NewRequest builds the Request that ExecuteContext would give m.Run for these
 // arguments, for module tests. args holds options and may hold "_ansible_*"
 // keys; any Go values that encode to JSON will do. The error lists every
 // problem, as the module's failure message would.

@@ -69,7 +69,7 @@ type Spec struct {
 
 // Validate reports every mistake in the spec itself (unknown types, a
 // default that does not fit its type, required_if rules naming unknown options, ...),
-// joined with errors.Join. Execute refuses to run a module whose spec is
+// joined with errors.Join. ExecuteContext refuses to run a module whose spec is
 // invalid; a module's unit test should call Validate.
 func (s Spec) Validate() error {
 	_, err := s.compile()
