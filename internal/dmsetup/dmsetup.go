@@ -15,6 +15,11 @@ import (
 // ErrNotFound is a device device-mapper does not have.
 var ErrNotFound = errors.New("no such device-mapper device")
 
+// ErrPoolFailed is a thin pool whose status is the single word "Fail"
+// (it met device errors) or "Error" (its metadata cannot be read), as the
+// kernel's thin-provisioning.rst describes: only repair tools help.
+var ErrPoolFailed = errors.New("the thin pool has failed")
+
 // StatusArgv asks device-mapper for one device's status.
 func StatusArgv(name string) []string { return []string{"dmsetup", "status", name} }
 
@@ -69,6 +74,9 @@ func ParseThinPool(s Status) (ThinPool, error) {
 	var p ThinPool
 	if s.Target != "thin-pool" {
 		return p, fmt.Errorf("the target is %s, not thin-pool", s.Target)
+	}
+	if len(s.Fields) >= 1 && (s.Fields[0] == "Fail" || s.Fields[0] == "Error") {
+		return p, fmt.Errorf("%w (dmsetup status says %s)", ErrPoolFailed, s.Fields[0])
 	}
 	if len(s.Fields) < 3 {
 		return p, fmt.Errorf("thin-pool status %q has fewer than 3 fields", strings.Join(s.Fields, " "))

@@ -33,6 +33,18 @@ func TestAMissingDeviceIsErrNotFound(t *testing.T) {
 	}
 }
 
+func TestAFailedPoolIsErrPoolFailed(t *testing.T) {
+	for _, out := range []string{"0 8331264 thin-pool Fail\n", "0 8331264 thin-pool Error\n"} {
+		s, err := ParseStatus([]byte(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ParseThinPool(s); !errors.Is(err, ErrPoolFailed) {
+			t.Errorf("%q: want ErrPoolFailed, got %v", out, err)
+		}
+	}
+}
+
 func TestUnparsableOutputIsAnErrorNotAnEmptyPool(t *testing.T) {
 	for _, out := range []string{"", "0 8331264\n", "0 8331264 thin-pool x 141/10240 0/16272\n", "0 8331264 thin-pool 0 141/10240 used\n", "0 8331264 thin-pool 0\n"} {
 		s, err := ParseStatus([]byte(out))

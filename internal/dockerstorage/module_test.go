@@ -333,6 +333,9 @@ func TestThePoolMustBeAThinPool(t *testing.T) {
 			f.Expect("dmsetup", "status", "docker-thinpool").Stdout("0 8388608 linear \n")
 			f.Expect("dmsetup", "status", "docker-thinpool-tpool").Stdout(poolStatus)
 		}, []string{"docker-thinpool-tpool", "holds LVM thin volumes", "not docker's to take"}},
+		{"a failed pool", func(f *runner.Fake) {
+			f.Expect("dmsetup", "status", "docker-thinpool").Stdout("0 8388608 thin-pool Fail\n")
+		}, []string{"thin pool docker-thinpool has failed", "dmsetup status says Fail", "lvconvert --repair"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := newDocker(t)

@@ -37,7 +37,9 @@ func readPool(ctx context.Context, r runner.Runner, name string) (*PoolStatus, e
 	p.Exists, p.Target = true, st.Target
 	if st.Target == "thin-pool" {
 		pool, err := dmsetup.ParseThinPool(st)
-		if err != nil {
+		if errors.Is(err, dmsetup.ErrPoolFailed) {
+			return p, refuse("thin pool %s has failed: %v; docker cannot use it: repair it first (lvconvert --repair VG/POOL, thin_check), or give another pool", name, err)
+		} else if err != nil {
 			return p, fmt.Errorf("reading thin pool %s: %w", name, err)
 		}
 		p.TransactionID, p.UsedDataBlocks = pool.TransactionID, pool.UsedDataBlocks
