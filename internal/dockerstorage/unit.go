@@ -23,6 +23,7 @@ func unitCommands(u systemd.UnitState) ([]docker.Command, *docker.Environment, e
 	files := append([]string{u.FragmentPath}, u.DropInPaths...)
 	var execSources []string          // one per effective ExecStart= line
 	envSources := map[string]string{} // variable -> file of its Environment=
+	unreadable := false               // a file the parser refused: attribute to the unit as a whole
 	for _, path := range files {
 		if path == "" {
 			continue
@@ -35,7 +36,11 @@ func unitCommands(u systemd.UnitState) ([]docker.Command, *docker.Environment, e
 		}
 		opts, err := serviceOptions(path, data)
 		if err != nil {
-			return nil, nil, err
+			// systemd read it (the commands come from systemd itself); only
+			// which file set what is lost, e.g. to a line over the
+			// parser's 2048 bytes.
+			unreadable = true
+			continue
 		}
 		for _, o := range opts {
 			switch o.Name {
@@ -61,7 +66,7 @@ func unitCommands(u systemd.UnitState) ([]docker.Command, *docker.Environment, e
 	cmds := make([]docker.Command, len(u.ExecStart))
 	for i, argv := range u.ExecStart {
 		source := unitName
-		if len(execSources) == len(u.ExecStart) {
+		if !unreadable && len(execSources) == len(u.ExecStart) {
 			source = execSources[i]
 		}
 		cmds[i] = docker.Command{Argv: argv, Source: source}
@@ -71,7 +76,7 @@ func unitCommands(u systemd.UnitState) ([]docker.Command, *docker.Environment, e
 	for _, kv := range u.Environment {
 		name, value, _ := strings.Cut(kv, "=")
 		source := envSources[name]
-		if source == "" {
+		if source == "" || unreadable {
 			source = unitName
 		}
 		env.Set(name, value, "Environment= in "+source)
