@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -207,6 +208,12 @@ func (c *Client) roundTrip(ctx context.Context, path string) (response, error) {
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		// The message names the socket and the path already: drop the
+		// URL, whose host is a placeholder.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return response{}, withCause(ctx, err)
 	}
 	defer resp.Body.Close()
