@@ -165,9 +165,19 @@ demo-playbooks:
 	$(ANSIBLE_ENV) $(VENV)/bin/ansible-playbook directlvm.docker.site -e '{"direct_lvm_devices": ["/dev/disk/by-id/virtio-data0"]}'
 	$(ANSIBLE_ENV) $(VENV)/bin/ansible-playbook directlvm.docker.verify
 
-lint: venv $(COLLECTION_LINK) ## gofmt, go vet, ansible-lint (production profile)
+# staticcheck, pinned, from the Go module proxy; its default checks include
+# unused code (U1000).
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK  := bin/staticcheck-$(STATICCHECK_VERSION)
+
+$(STATICCHECK):
+	mkdir -p bin && GOBIN=$(CURDIR)/bin/.staticcheck $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv bin/.staticcheck/staticcheck $@ && rmdir bin/.staticcheck
+
+lint: venv $(COLLECTION_LINK) $(STATICCHECK) ## gofmt, go vet, staticcheck, ansible-lint (production profile)
 	@files=$$(gofmt -l internal modules); if [ -n "$$files" ]; then echo "$$files"; echo "gofmt: the files above need formatting"; exit 1; fi
 	$(GO) vet ./...
+	$(STATICCHECK) ./...
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(VENV)/bin/ansible-lint --profile production
 	$(VENV)/bin/antsibull-changelog lint
 

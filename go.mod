@@ -8,4 +8,4 @@ require (
 	github.com/goccy/go-json v0.10.5
 )
 
-require github.com/godbus/dbus/v5 v5.0.4 // indirect
+require github.com/godbus/dbus/v5 v5.0.4

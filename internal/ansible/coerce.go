@@ -61,7 +61,7 @@ func coerceOption(opt Option, v any) (any, *conversionError) {
 	return out, nil
 }
 
-// coerce converts one non-nil JSON-form value to a scalar, dict or raw type
+// coerce converts one non-nil JSON-form value to a scalar, list or raw type
 // (a list inside a list keeps its elements raw). It returns the reason when
 // it cannot.
 func coerce(t Type, v any) (any, string) {
@@ -76,12 +76,8 @@ func coerce(t Type, v any) (any, string) {
 		return expandPath(s.(string)), ""
 	case TypeInt:
 		return toInt(v)
-	case TypeFloat:
-		return toFloat(v)
 	case TypeBool:
 		return toBool(v)
-	case TypeDict:
-		return toDict(v)
 	case TypeList:
 		items, reason := toList(v)
 		if reason != "" {
@@ -131,26 +127,6 @@ func toInt(v any) (any, string) {
 		return nil, "booleans are not integers"
 	}
 	return nil, fmt.Sprintf("%s is not an integer", aType(v))
-}
-
-// toFloat accepts numbers and strings holding a finite number.
-func toFloat(v any) (any, string) {
-	var text string
-	switch v := v.(type) {
-	case json.Number:
-		text = v.String()
-	case string:
-		text = strings.TrimSpace(v)
-	case bool:
-		return nil, "booleans are not numbers"
-	default:
-		return nil, fmt.Sprintf("%s is not a number", aType(v))
-	}
-	f, err := strconv.ParseFloat(text, 64)
-	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-		return nil, fmt.Sprintf("%q is not a finite number", text)
-	}
-	return f, ""
 }
 
 // Ansible's boolean spellings (module_utils/parsing/convert_bool.py), compared
@@ -207,71 +183,6 @@ func toList(v any) ([]any, string) {
 		return []any{s}, ""
 	}
 	return nil, fmt.Sprintf("%s is not a list", aType(v))
-}
-
-// toDict accepts an object, a string holding a JSON object, or a string of
-// key=value pairs separated by spaces or commas, where quotes and backslashes
-// protect separators ("a=1 b='x y'").
-func toDict(v any) (any, string) {
-	switch v := v.(type) {
-	case map[string]any:
-		return normalize(v), ""
-	case string:
-		if strings.HasPrefix(v, "{") {
-			parsed, err := decodeJSON([]byte(v))
-			m, ok := parsed.(map[string]any)
-			if err != nil || !ok {
-				return nil, "the string starts with { but is not a JSON object"
-			}
-			return normalize(m), ""
-		}
-		if strings.Contains(v, "=") {
-			return parseKeyValues(v)
-		}
-		return nil, "a string must hold a JSON object or key=value pairs"
-	}
-	return nil, fmt.Sprintf("%s is not a dict", aType(v))
-}
-
-// parseKeyValues splits "k1=v1 k2='v 2',k3=v3" into a map of strings.
-func parseKeyValues(s string) (any, string) {
-	var fields []string
-	var field strings.Builder
-	var quote rune // the open quote character, or 0
-	escaped := false
-	flush := func() {
-		if field.Len() > 0 {
-			fields = append(fields, field.String())
-			field.Reset()
-		}
-	}
-	for _, c := range strings.TrimSpace(s) {
-		switch {
-		case escaped:
-			field.WriteRune(c)
-			escaped = false
-		case c == '\\':
-			escaped = true
-		case quote == 0 && (c == '\'' || c == '"'):
-			quote = c
-		case quote != 0 && c == quote:
-			quote = 0
-		case quote == 0 && (c == ',' || c == ' '):
-			flush()
-		default:
-			field.WriteRune(c)
-		}
-	}
-	flush()
-	out := make(map[string]any, len(fields))
-	for i, f := range fields {
-		key, value, ok := strings.Cut(f, "=")
-		if !ok {
-			return nil, fmt.Sprintf("field %d of the key=value string has no '='", i+1)
-		}
-		out[key] = value
-	}
-	return out, ""
 }
 
 // pyBool spells a boolean as Python's str() does.

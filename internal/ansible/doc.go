@@ -28,5 +28,6 @@
 // skips modules that do not support check mode, emits the diff only in diff
 // mode, hides no_log values everywhere in the output, turns errors and panics
 // into failure JSON, and guarantees that nothing but that one JSON object
-// reaches stdout.
+// reaches stdout. Run reads the options once, into a struct of its own, with
+// [Params.Decode].
 package ansible

@@ -26,15 +26,10 @@ type Module struct {
 	Run func(ctx context.Context, req *Request) (*Result, error)
 }
 
-// Execute runs m as Ansible does and writes its one JSON object to stdout.
-// args are the command-line arguments after the program name: args[0] is
-// the arguments file. It returns the exit code: 0 on success or skip, 1 on
-// failure.
-func Execute(m Module, args []string, stdout io.Writer) int {
-	return ExecuteContext(context.Background(), m, args, stdout)
-}
-
-// ExecuteContext is Execute with a context for Run.
+// ExecuteContext runs m as Ansible does and writes its one JSON object to
+// stdout. args are the command-line arguments after the program name:
+// args[0] is the arguments file. ctx is Run's. It returns the exit code: 0
+// on success or skip, 1 on failure.
 func ExecuteContext(ctx context.Context, m Module, args []string, stdout io.Writer) int {
 	data, failed := encodeReply(run(ctx, m, args))
 	if _, err := stdout.Write(data); err != nil || failed {

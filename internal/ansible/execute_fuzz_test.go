@@ -7,9 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -18,7 +19,7 @@ import (
 // fuzzedModule has an option of every type, each kind of rule between
 // options and three no_log options, and echoes every value it gets into
 // every part of the output a module can fill (msg, values, a value's key,
-// facts, diff, warnings, deprecations, the error), so that a no_log value
+// facts, diff, warnings, the error), so that a no_log value
 // the runtime fails to mask shows up.
 var fuzzedModule = Module{
 	Name: "fuzzed",
@@ -27,46 +28,43 @@ var fuzzedModule = Module{
 			"name":     {Required: true},
 			"state":    {Default: "present", Choices: []any{"present", "absent"}},
 			"count":    {Type: TypeInt, Default: 1},
-			"ratio":    {Type: TypeFloat},
 			"enabled":  {Type: TypeBool, Default: true},
 			"devices":  {Type: TypeList, Elements: TypePath},
 			"labels":   {Type: TypeList, Elements: TypeStr, Choices: []any{"a", "b", "c"}},
-			"opts":     {Type: TypeDict},
 			"extra":    {Type: TypeRaw},
 			"password": {NoLog: true},
 			"tokens":   {Type: TypeList, Elements: TypeStr, NoLog: true},
 			"pin":      {Type: TypeInt, NoLog: true},
 		},
-		MutuallyExclusive: [][]string{{"count", "ratio"}},
-		RequiredTogether:  [][]string{{"opts", "extra"}},
 		RequiredIf:        []RequiredIf{{Key: "state", Value: "absent", Requires: []string{"devices"}}},
 		SupportsCheckMode: true,
 	},
 	Run: func(ctx context.Context, req *Request) (*Result, error) {
 		params := map[string]any{}
 		for name := range fuzzedNoLog {
-			params[name] = req.Params.Get(name)
+			params[name] = req.Params.values[name]
 		}
-		for _, name := range []string{"name", "state", "count", "ratio", "enabled", "devices", "labels", "opts", "extra"} {
-			params[name] = req.Params.Get(name)
+		for _, name := range []string{"name", "state", "count", "enabled", "devices", "labels", "extra"} {
+			params[name] = req.Params.values[name]
 		}
 		text := fmt.Sprint(params)
 		req.Warn("got " + text)
-		req.Deprecate("got "+text, "2.0.0", "directlvm.docker")
+		str := func(name string) string { s, _ := req.Params.values[name].(string); return s }
+		enabled, _ := req.Params.values["enabled"].(bool)
 		res := &Result{
-			Changed: req.Params.Bool("enabled"),
+			Changed: enabled,
 			Msg:     "got " + text,
 			Diff: &Diff{Before: text + "\n", After: params,
-				BeforeHeader: req.Params.String("name"), AfterHeader: req.Params.String("password")},
-			Facts: map[string]any{"fuzzed_" + req.Params.String("name"): params},
+				BeforeHeader: str("name"), AfterHeader: str("password")},
+			Facts: map[string]any{"fuzzed_" + str("name"): params},
 			Values: map[string]any{
-				"params":                  params,
-				"check_mode":              req.CheckMode,
-				req.Params.String("name"): req.Params.Get("password"),
+				"params":     params,
+				"check_mode": req.CheckMode,
+				str("name"):  req.Params.values["password"],
 			},
 		}
-		if req.Params.String("state") == "absent" {
-			return res, fmt.Errorf("removing %s failed: %s", req.Params.String("name"), text)
+		if str("state") == "absent" {
+			return res, fmt.Errorf("removing %s failed: %s", str("name"), text)
 		}
 		return res, nil
 	},
@@ -76,7 +74,7 @@ var fuzzedModule = Module{
 var fuzzedNoLog = map[string]bool{"password": true, "tokens": true, "pin": true}
 
 // FuzzDecodeArgs gives a module any bytes as its arguments file, through
-// Execute as Main does, and checks what Ansible relies on whatever the
+// ExecuteContext as Main does, and checks what Ansible relies on whatever the
 // file holds: exactly one JSON object on stdout, in UTF-8; a failure has
 // "failed": true, a msg and exit code 1, and anything else has neither;
 // "changed" is a boolean; no "_ansible_*" key comes back; nothing panics;
@@ -109,7 +107,7 @@ func FuzzDecodeArgs(f *testing.F) {
 			t.Fatal(err)
 		}
 		var stdout bytes.Buffer
-		code := Execute(fuzzedModule, []string{path}, &stdout)
+		code := ExecuteContext(context.Background(), fuzzedModule, []string{path}, &stdout)
 		checkReply(t, data, stdout.Bytes(), code)
 	})
 }
@@ -260,7 +258,7 @@ func checkMasked(t *testing.T, out map[string]any, secrets []string, stdout []by
 				walk(fmt.Sprintf("%s[%d]", path, i), item, ownedLevels)
 			}
 		case map[string]any:
-			for _, k := range sortedKeys(v) {
+			for _, k := range slices.Sorted(maps.Keys(v)) {
 				if ownedLevels == 0 {
 					leak("a key of "+path, k)
 				}
@@ -268,20 +266,11 @@ func checkMasked(t *testing.T, out map[string]any, secrets []string, stdout []by
 			}
 		}
 	}
-	for _, k := range sortedKeys(out) {
+	for _, k := range slices.Sorted(maps.Keys(out)) {
 		levels, owned := protocolKeys[k]
 		if !owned {
 			leak("a top-level key", k)
 		}
 		walk(k, out[k], levels)
 	}
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

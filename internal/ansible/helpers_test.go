@@ -2,6 +2,7 @@ package ansible
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -11,7 +12,7 @@ import (
 	json "github.com/goccy/go-json"
 )
 
-// execute writes args to an arguments file, runs m through Execute and
+// execute writes args to an arguments file, runs m through ExecuteContext and
 // returns the one output object, the exit code and stdout as text. It fails
 // the test unless stdout holds exactly one JSON object.
 func execute(t *testing.T, m Module, args map[string]any) (map[string]any, int, string) {
@@ -27,11 +28,11 @@ func execute(t *testing.T, m Module, args map[string]any) (map[string]any, int, 
 	return executeArgv(t, m, []string{path})
 }
 
-// executeArgv runs m through Execute with the given command-line arguments.
+// executeArgv runs m through ExecuteContext with the given command-line arguments.
 func executeArgv(t *testing.T, m Module, argv []string) (map[string]any, int, string) {
 	t.Helper()
 	var stdout bytes.Buffer
-	code := Execute(m, argv, &stdout)
+	code := ExecuteContext(context.Background(), m, argv, &stdout)
 	return decodeOneObject(t, stdout.Bytes()), code, stdout.String()
 }
 

@@ -15,7 +15,7 @@ func TestAShortNoLogValueLeavesTheProtocolKeysAlone(t *testing.T) {
 	if code != 1 || out["failed"] != true || out["changed"] != true {
 		t.Fatalf("exit code %d, failed=%v, changed=%v; want a failure that changed something:\n%s", code, out["failed"], out["changed"], stdout)
 	}
-	for _, key := range []string{"msg", "invocation", "diff", "warnings", "deprecations", "ansible_facts"} {
+	for _, key := range []string{"msg", "invocation", "diff", "warnings", "ansible_facts"} {
 		if _, ok := out[key]; !ok {
 			t.Errorf("key %q is missing:\n%s", key, stdout)
 		}

@@ -12,8 +12,8 @@ import (
 )
 
 // leakyModule puts the value of its no_log option "password" everywhere a
-// module could: msg, values, nested values, keys, diff, facts, warnings,
-// deprecations, and the error. The runtime must mask all of it.
+// module could: msg, values, nested values, keys, diff, facts, warnings
+// and the error. The runtime must mask all of it.
 func leakyModule(passwordType Type, how string) Module {
 	password := Option{Type: passwordType, NoLog: true}
 	if passwordType == TypeList {
@@ -30,12 +30,15 @@ func leakyModule(passwordType Type, how string) Module {
 			SupportsCheckMode: true,
 		},
 		Run: func(ctx context.Context, req *Request) (*Result, error) {
-			secret := fmt.Sprint(req.Params.Get("password"))
-			if passwordType == TypeList {
-				secret = strings.Join(req.Params.StringList("password"), "+")
+			secret := fmt.Sprint(req.Params.values["password"])
+			if l, ok := req.Params.values["password"].([]any); ok {
+				words := make([]string, len(l))
+				for i, w := range l {
+					words[i] = fmt.Sprint(w)
+				}
+				secret = strings.Join(words, "+")
 			}
 			req.Warn("warning about " + secret)
-			req.Deprecate("deprecated "+secret, "2.0.0", "directlvm.docker")
 			res := &Result{
 				Changed: true,
 				Msg:     "msg with " + secret,

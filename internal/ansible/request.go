@@ -9,8 +9,8 @@ import (
 )
 
 // Request is what a module's Run receives: its options and the settings
-// Ansible passed in the "_ansible_*" keys. Warn and Deprecate may be called
-// from several goroutines.
+// Ansible passed in the "_ansible_*" keys. Warn may be called from several
+// goroutines.
 type Request struct {
 	// Params holds the options, coerced, with defaults filled in.
 	Params Params
@@ -31,16 +31,8 @@ type Request struct {
 	// empty when Ansible did not give one.
 	TmpDir string
 
-	mu           sync.Mutex
-	warnings     []string
-	deprecations []Deprecation
-}
-
-// Deprecation is one entry of a result's "deprecations" list.
-type Deprecation struct {
-	Msg            string `json:"msg"`
-	Version        string `json:"version,omitempty"`
-	CollectionName string `json:"collection_name,omitempty"`
+	mu       sync.Mutex
+	warnings []string
 }
 
 // Warn adds a warning that Ansible shows after the task.
@@ -50,14 +42,6 @@ func (r *Request) Warn(msg string) {
 	r.warnings = append(r.warnings, msg)
 }
 
-// Deprecate adds a deprecation notice: what is deprecated, the collection
-// version that removes it, and the collection's name (e.g. "directlvm.docker").
-func (r *Request) Deprecate(msg, version, collectionName string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.deprecations = append(r.deprecations, Deprecation{Msg: msg, Version: version, CollectionName: collectionName})
-}
-
 // Warnings returns the warnings added so far.
 func (r *Request) Warnings() []string {
 	r.mu.Lock()
@@ -65,14 +49,7 @@ func (r *Request) Warnings() []string {
 	return slices.Clone(r.warnings)
 }
 
-// Deprecations returns the deprecations added so far.
-func (r *Request) Deprecations() []Deprecation {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.deprecations)
-}
-
-// NewRequest builds the Request that Execute would give m.Run for these
+// NewRequest builds the Request that ExecuteContext would give m.Run for these
 // arguments, for module tests. args holds options and may hold "_ansible_*"
 // keys; any Go values that encode to JSON will do. The error lists every
 // problem, as the module's failure message would.

@@ -102,7 +102,7 @@ func (s *session) resultReply(res *Result, err error) map[string]any {
 }
 
 // finish adds what every output object of a parsed request carries: the
-// invocation, warnings and deprecations.
+// invocation and warnings.
 func (s *session) finish(out map[string]any) map[string]any {
 	if s.req.NoLog {
 		out["invocation"] = map[string]any{"module_args": noLogInvocation}
@@ -111,9 +111,6 @@ func (s *session) finish(out map[string]any) map[string]any {
 	}
 	if w := s.req.Warnings(); len(w) > 0 {
 		out["warnings"] = w
-	}
-	if d := s.req.Deprecations(); len(d) > 0 {
-		out["deprecations"] = d
 	}
 	return out
 }

@@ -13,14 +13,12 @@ type Type string
 // The option types a Spec may use. Each names the Go type that
 // Params returns for it.
 const (
-	TypeStr   Type = "str"   // string
-	TypeInt   Type = "int"   // int64
-	TypeBool  Type = "bool"  // bool
-	TypeFloat Type = "float" // float64
-	TypeList  Type = "list"  // []any, each element of Option.Elements' type
-	TypeDict  Type = "dict"  // map[string]any
-	TypePath  Type = "path"  // string, with ~ and $VARS expanded
-	TypeRaw   Type = "raw"   // whatever JSON gave: string, int64, float64, bool, []any, map[string]any
+	TypeStr  Type = "str"  // string
+	TypeInt  Type = "int"  // int64
+	TypeBool Type = "bool" // bool
+	TypeList Type = "list" // []any, each element of Option.Elements' type
+	TypePath Type = "path" // string, with ~ and $VARS expanded
+	TypeRaw  Type = "raw"  // whatever JSON gave: string, int64, float64, bool, []any, map[string]any
 )
 
 // Option describes one module option, as an entry of AnsibleModule's
@@ -62,11 +60,6 @@ type RequiredIf struct {
 type Spec struct {
 	// Options maps each option name to its description.
 	Options map[string]Option
-	// MutuallyExclusive lists groups of options of which the user may set
-	// at most one.
-	MutuallyExclusive [][]string
-	// RequiredTogether lists groups of options that are set all or none.
-	RequiredTogether [][]string
 	// RequiredIf lists conditional requirements.
 	RequiredIf []RequiredIf
 	// SupportsCheckMode says that Run honours Request.CheckMode. Without
@@ -75,8 +68,8 @@ type Spec struct {
 }
 
 // Validate reports every mistake in the spec itself (unknown types, a
-// default that does not fit its type, groups naming unknown options, ...),
-// joined with errors.Join. Execute refuses to run a module whose spec is
+// default that does not fit its type, required_if rules naming unknown options, ...),
+// joined with errors.Join. ExecuteContext refuses to run a module whose spec is
 // invalid; a module's unit test should call Validate.
 func (s Spec) Validate() error {
 	_, err := s.compile()
@@ -100,8 +93,8 @@ type compiledSpec struct {
 }
 
 var validTypes = map[Type]bool{
-	TypeStr: true, TypeInt: true, TypeBool: true, TypeFloat: true,
-	TypeList: true, TypeDict: true, TypePath: true, TypeRaw: true,
+	TypeStr: true, TypeInt: true, TypeBool: true,
+	TypeList: true, TypePath: true, TypeRaw: true,
 }
 
 // compile checks the spec and coerces defaults, choices and required_if
@@ -124,20 +117,6 @@ func (s Spec) compile() (*compiledSpec, error) {
 			errs = append(errs, fmt.Errorf("option %q: %w", name, err))
 		}
 	}
-	checkGroup := func(kind string, groups [][]string) {
-		for i, group := range groups {
-			if len(group) < 2 {
-				errs = append(errs, fmt.Errorf("%s group %d: needs at least two options, has %d", kind, i, len(group)))
-			}
-			for _, name := range group {
-				if c.options[name] == nil {
-					errs = append(errs, fmt.Errorf("%s group %d: unknown option %q", kind, i, name))
-				}
-			}
-		}
-	}
-	checkGroup("mutually_exclusive", s.MutuallyExclusive)
-	checkGroup("required_together", s.RequiredTogether)
 	c.requiredIfs = make([]any, len(s.RequiredIf))
 	for i, rule := range s.RequiredIf {
 		key := c.options[rule.Key]
@@ -198,7 +177,7 @@ func checkOption(co *compiledOption) error {
 			choiceType = TypeRaw
 		}
 	}
-	if len(co.Choices) > 0 && (choiceType == TypeDict || choiceType == TypeList) {
+	if len(co.Choices) > 0 && choiceType == TypeList {
 		errs = append(errs, fmt.Errorf("choices cannot be used with values of type %s", choiceType))
 	}
 	for _, choice := range co.Choices {

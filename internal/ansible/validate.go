@@ -39,16 +39,8 @@ func (c *compiledSpec) parse(user map[string]any, moduleName string, ignoreUnkno
 	var problems []string
 
 	// Unknown options first, with Ansible's exact wording.
-	var unknown []string
-	for name := range user {
-		if c.options[name] == nil {
-			unknown = append(unknown, name)
-		}
-	}
-	if len(unknown) > 0 && !ignoreUnknown {
-		sort.Strings(unknown)
-		problems = append(problems, fmt.Sprintf("Unsupported parameters for (%s) module: %s. Supported parameters include: %s.",
-			moduleName, strings.Join(unknown, ", "), strings.Join(c.names, ", ")))
+	if p := c.unknownProblem(user, moduleName); p != "" && !ignoreUnknown {
+		problems = append(problems, p)
 	}
 
 	for _, name := range c.names {
@@ -58,23 +50,6 @@ func (c *compiledSpec) parse(user map[string]any, moduleName string, ignoreUnkno
 				out.secrets = appendSecrets(out.secrets, user[name])
 			}
 		}
-	}
-
-	// Mutually exclusive options, judged on what the user gave.
-	var exclusive []string
-	for _, group := range c.MutuallyExclusive {
-		count := 0
-		for _, name := range group {
-			if out.params.given[name] {
-				count++
-			}
-		}
-		if count > 1 {
-			exclusive = append(exclusive, strings.Join(group, "|"))
-		}
-	}
-	if len(exclusive) > 0 {
-		problems = append(problems, "parameters are mutually exclusive: "+strings.Join(exclusive, ", "))
 	}
 
 	// Each option: default, required, type, choices.
@@ -108,39 +83,7 @@ func (c *compiledSpec) parse(user map[string]any, moduleName string, ignoreUnkno
 	problems = append(problems, valueProblems...)
 
 	// Relations judged on effective values, defaults included, as Ansible does.
-	isSet := func(name string) bool { return out.params.values[name] != nil }
-	for _, group := range c.RequiredTogether {
-		count := 0
-		for _, name := range group {
-			if isSet(name) {
-				count++
-			}
-		}
-		if count > 0 && count < len(group) {
-			problems = append(problems, "parameters are required together: "+strings.Join(group, ", "))
-		}
-	}
-	for i, rule := range c.RequiredIf {
-		if !reflect.DeepEqual(out.params.values[rule.Key], c.requiredIfs[i]) {
-			continue
-		}
-		var absent []string
-		for _, name := range rule.Requires {
-			if !isSet(name) {
-				absent = append(absent, name)
-			}
-		}
-		word := "all"
-		tooMany := len(absent) > 0
-		if rule.AnyOf {
-			word = "any"
-			tooMany = len(absent) == len(rule.Requires)
-		}
-		if tooMany {
-			problems = append(problems, fmt.Sprintf("%s is %s but %s of the following are missing: %s",
-				rule.Key, displayValue(c.requiredIfs[i]), word, strings.Join(absent, ", ")))
-		}
-	}
+	problems = append(problems, c.requiredIfProblems(out.params.values)...)
 
 	for _, name := range c.names {
 		value, ok := out.params.values[name]
@@ -235,4 +178,50 @@ func appendSecrets(secrets []string, v any) []string {
 		}
 	}
 	return secrets
+}
+
+// requiredIfProblems says which required_if rules the effective values
+// break, in Ansible's words.
+func (c *compiledSpec) requiredIfProblems(values map[string]any) []string {
+	var problems []string
+	isSet := func(name string) bool { return values[name] != nil }
+	for i, rule := range c.RequiredIf {
+		if !reflect.DeepEqual(values[rule.Key], c.requiredIfs[i]) {
+			continue
+		}
+		var absent []string
+		for _, name := range rule.Requires {
+			if !isSet(name) {
+				absent = append(absent, name)
+			}
+		}
+		word := "all"
+		tooMany := len(absent) > 0
+		if rule.AnyOf {
+			word = "any"
+			tooMany = len(absent) == len(rule.Requires)
+		}
+		if tooMany {
+			problems = append(problems, fmt.Sprintf("%s is %s but %s of the following are missing: %s",
+				rule.Key, displayValue(c.requiredIfs[i]), word, strings.Join(absent, ", ")))
+		}
+	}
+	return problems
+}
+
+// unknownProblem names the options user gives that the spec lacks, in
+// Ansible's words; "" when there are none.
+func (c *compiledSpec) unknownProblem(user map[string]any, moduleName string) string {
+	var unknown []string
+	for name := range user {
+		if c.options[name] == nil {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) == 0 {
+		return ""
+	}
+	sort.Strings(unknown)
+	return fmt.Sprintf("Unsupported parameters for (%s) module: %s. Supported parameters include: %s.",
+		moduleName, strings.Join(unknown, ", "), strings.Join(c.names, ", "))
 }

@@ -72,7 +72,7 @@ func Resolve(path string) (string, error) {
 	return real, nil
 }
 
-// InspectArgv are the commands Inspect runs.
+// lsblkArgv and wipefsArgv are the commands Inspect runs.
 func lsblkArgv(dev string) []string {
 	return []string{"lsblk", "--json", "--bytes", "--paths", "--output", "NAME,TYPE,SIZE,FSTYPE,MOUNTPOINTS,PKNAME", dev}
 }

@@ -397,7 +397,7 @@ func (c *checker) checkCall(p *pkg, f *file, call *ast.CallExpr, runner bool) {
 
 	if modelessCreators[qualified] {
 		if !chmodFollows(f, call) {
-			c.report(f, call, ruleExplicitModes, "%s leaves the mode to the umask (os.CreateTemp: 0600, os.Create: 0666): give the file its mode with f.Chmod(MODE) in the same function before it is renamed into place, as writeFileAtomic in internal/dockerstorage does", qualified)
+			c.report(f, call, ruleExplicitModes, "%s leaves the mode to the umask (os.CreateTemp: 0600, os.Create: 0666): give the file its mode with f.Chmod(MODE) in the same function before it is renamed into place, as atomicfile.Write does", qualified)
 		}
 		return
 	}

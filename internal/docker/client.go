@@ -1,12 +1,14 @@
 package docker
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -29,7 +31,8 @@ type ClientConfig struct {
 // Client reads the Docker Engine API over its unix socket. It only reads:
 // GET /version, GET /info and GET /_ping.
 type Client struct {
-	cfg ClientConfig
+	cfg  ClientConfig
+	http *http.Client
 }
 
 // NewClient returns a client for the engine at cfg.Socket.
@@ -43,7 +46,17 @@ func NewClient(cfg ClientConfig) *Client {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 500 * time.Millisecond
 	}
-	return &Client{cfg: cfg}
+	socket := cfg.Socket
+	var d net.Dialer
+	transport := &http.Transport{
+		// Every request goes to the socket, whatever the URL's host.
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return d.DialContext(ctx, "unix", socket)
+		},
+		// One GET per connection: nothing is left open between runs.
+		DisableKeepAlives: true,
+	}
+	return &Client{cfg: cfg, http: &http.Client{Transport: transport}}
 }
 
 // Socket returns the socket the client talks to.
@@ -177,31 +190,43 @@ func (c *Client) get(ctx context.Context, path string, out any) error {
 	return nil
 }
 
-// roundTrip sends one GET on a new connection and reads the answer
-// (httpget.go); ctx bounds the whole exchange.
+// maxBodyBytes bounds an answer's body; GET /info is a few KiB.
+const maxBodyBytes = 16 << 20
+
+// response is one answer of the engine.
+type response struct {
+	StatusCode int
+	Body       []byte
+}
+
+// roundTrip sends one GET on a new connection to the socket and reads the
+// answer; ctx bounds the whole exchange.
 func (c *Client) roundTrip(ctx context.Context, path string) (response, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", c.cfg.Socket)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://docker"+path, nil)
 	if err != nil {
+		return response{}, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		// The message names the socket and the path already: drop the
+		// URL, whose host is a placeholder.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return response{}, withCause(ctx, err)
 	}
-	defer conn.Close()
-	if deadline, ok := ctx.Deadline(); ok {
-		if err := conn.SetDeadline(deadline); err != nil {
-			return response{}, err
-		}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
+	switch {
+	case err != nil && resp.ContentLength >= 0:
+		return response{}, withCause(ctx, fmt.Errorf("reading the answer: after %d of %d bytes: %w", len(body), resp.ContentLength, err))
+	case err != nil:
+		return response{}, withCause(ctx, fmt.Errorf("reading the answer: after %d bytes: %w", len(body), err))
+	case len(body) > maxBodyBytes:
+		return response{}, fmt.Errorf("reading the answer: the body is over %d bytes", maxBodyBytes)
 	}
-	// Cancelling ctx interrupts a blocked write or read at once.
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-	if err := writeGet(conn, path); err != nil {
-		return response{}, withCause(ctx, fmt.Errorf("sending the request: %w", err))
-	}
-	resp, err := readResponse(bufio.NewReader(conn))
-	if err != nil {
-		return response{}, withCause(ctx, fmt.Errorf("reading the answer: %w", err))
-	}
-	return resp, nil
+	return response{StatusCode: resp.StatusCode, Body: body}, nil
 }
 
 // withCause adds ctx's reason to an I/O error when the end of ctx caused

@@ -314,3 +314,11 @@ func TestWaitReadyGivesUpAfterItsTimeout(t *testing.T) {
 		t.Errorf("waited %s", d)
 	}
 }
+
+func TestAnUnreachableEngineIsNamedBySocketNotByAPlaceholderURL(t *testing.T) {
+	socket := filepath.Join(t.TempDir(), "docker.sock")
+	_, err := NewClient(ClientConfig{Socket: socket, RequestTimeout: time.Second}).Info(context.Background())
+	if err == nil || strings.Contains(err.Error(), "http://docker") || !strings.Contains(err.Error(), "unix://"+socket+": GET /info") {
+		t.Errorf("got %v", err)
+	}
+}

@@ -125,9 +125,6 @@ func jsonKind(v any) string {
 	return "object"
 }
 
-// Path returns the path given to ParseDaemonJSON.
-func (d *DaemonJSON) Path() string { return d.path }
-
 // Keys returns the top-level keys in the file's order (a duplicated key as
 // often as it appears).
 func (d *DaemonJSON) Keys() []string {
@@ -208,12 +205,6 @@ func (s Storage) Changes() []Change {
 	return append(c, Change{Key: KeyStorageOpts, Value: s.Opts, Delete: len(s.Opts) == 0})
 }
 
-// MergeStorage returns daemon.json (data; path for messages) with its
-// storage keys set to s and everything else byte for byte as it was.
-func MergeStorage(path string, data []byte, s Storage) ([]byte, error) {
-	return MergeDaemonJSON(path, data, s.Changes())
-}
-
 // MergeDaemonJSON returns daemon.json with changes applied. Every other
 // key keeps its value, its place and its bytes (unicode, escapes, number
 // spelling, layout); a changed value is replaced in place, a new key goes
@@ -237,18 +228,29 @@ type edit struct {
 // Merge is MergeDaemonJSON on a parsed file.
 func (d *DaemonJSON) Merge(changes []Change) ([]byte, error) {
 	style := d.style()
-	var edits []edit
-	var inserts []Change // new keys, in the order asked
-	deleted := map[int]bool{}
+	edits, inserts, deleted, err := d.changeEdits(changes, style)
+	if err != nil {
+		return nil, err
+	}
+	if len(edits) == 0 && len(inserts) == 0 && len(deleted) == 0 {
+		return d.data, nil
+	}
+	return d.rewrite(edits, inserts, deleted, style)
+}
+
+// changeEdits turns changes into edits of values in place, new keys to
+// insert (in the order asked) and the indexes of members to delete.
+func (d *DaemonJSON) changeEdits(changes []Change, style layout) (edits []edit, inserts []Change, deleted map[int]bool, err error) {
+	deleted = map[int]bool{}
 	seen := map[string]bool{}
 	for _, c := range changes {
 		if seen[c.Key] {
-			return nil, fmt.Errorf("%s: key %q is changed twice in one merge", d.path, c.Key)
+			return nil, nil, nil, fmt.Errorf("%s: key %q is changed twice in one merge", d.path, c.Key)
 		}
 		seen[c.Key] = true
 		idx := d.members[c.Key]
 		if len(idx) > 1 {
-			return nil, fmt.Errorf("%s: key %q appears %d times; dockerd would read only the last one: remove the others by hand", d.path, c.Key, len(idx))
+			return nil, nil, nil, fmt.Errorf("%s: key %q appears %d times; dockerd would read only the last one: remove the others by hand", d.path, c.Key, len(idx))
 		}
 		if c.Delete {
 			if len(idx) == 1 {
@@ -258,7 +260,7 @@ func (d *DaemonJSON) Merge(changes []Change) ([]byte, error) {
 		}
 		want, err := normalize(c.Value)
 		if err != nil {
-			return nil, fmt.Errorf("%s: value for %q: %w", d.path, c.Key, err)
+			return nil, nil, nil, fmt.Errorf("%s: value for %q: %w", d.path, c.Key, err)
 		}
 		if len(idx) == 0 {
 			inserts = append(inserts, Change{Key: c.Key, Value: want})
@@ -274,13 +276,16 @@ func (d *DaemonJSON) Merge(changes []Change) ([]byte, error) {
 		multiline := style.multiline && (!isList(have) || len(have.([]any)) == 0 || bytes.ContainsRune(d.data[m.valueStart:m.valEnd], '\n'))
 		text, err := render(want, multiline, style.indent, style.itemSep())
 		if err != nil {
-			return nil, fmt.Errorf("%s: value for %q: %w", d.path, c.Key, err)
+			return nil, nil, nil, fmt.Errorf("%s: value for %q: %w", d.path, c.Key, err)
 		}
 		edits = append(edits, edit{m.valueStart, m.valEnd, style.lines(text)})
 	}
-	if len(edits) == 0 && len(inserts) == 0 && len(deleted) == 0 {
-		return d.data, nil
-	}
+	return edits, inserts, deleted, nil
+}
+
+// rewrite applies edits, deletes the members in deleted and inserts new
+// members after the last one, in the file's own style.
+func (d *DaemonJSON) rewrite(edits []edit, inserts []Change, deleted map[int]bool, style layout) ([]byte, error) {
 	if len(deleted) == len(d.obj.members) && !d.empty {
 		// Every existing member goes: write the object afresh.
 		text, err := freshObject(inserts, style)

@@ -35,7 +35,7 @@ func FuzzMergeDaemonJSON(f *testing.F) {
 		for i := 0; i < int(nOpts%4); i++ {
 			s.Opts = append(s.Opts, opt)
 		}
-		out, err := MergeStorage("daemon.json", data, s)
+		out, err := mergeStorage("daemon.json", data, s)
 		if err != nil {
 			if mergeable(data) {
 				t.Fatalf("a valid object without duplicated storage keys was refused: %v\n%q", err, data)
@@ -67,7 +67,7 @@ func FuzzMergeDaemonJSON(f *testing.F) {
 				t.Fatalf("%s = %v, want %v", k, outValues[k], want[k])
 			}
 		}
-		again, err := MergeStorage("daemon.json", out, s)
+		again, err := mergeStorage("daemon.json", out, s)
 		if err != nil || !bytes.Equal(again, out) {
 			t.Fatalf("not idempotent: %v\n%q\n%q", err, out, again)
 		}

@@ -104,14 +104,14 @@ func TestMergeStorageKeepsEverythingElseAsWritten(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := MergeStorage("/etc/docker/daemon.json", tc.in, tc.s)
+			got, err := mergeStorage("/etc/docker/daemon.json", tc.in, tc.s)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if string(got) != tc.want {
 				t.Errorf("merged:\n%s\nwant:\n%s", got, tc.want)
 			}
-			again, err := MergeStorage("/etc/docker/daemon.json", got, tc.s)
+			again, err := mergeStorage("/etc/docker/daemon.json", got, tc.s)
 			if err != nil || string(again) != string(got) {
 				t.Errorf("a second merge must change nothing: %v\n%s", err, again)
 			}
@@ -128,7 +128,7 @@ func TestMergeOfAConvergedFileIsByteIdentical(t *testing.T) {
 		}
 		// Ask for what the file already says.
 		s := Storage{Driver: d.StorageDriver(), Opts: d.StorageOpts()}
-		got, err := MergeStorage(name, in, s)
+		got, err := mergeStorage(name, in, s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -154,7 +154,7 @@ func TestMalformedDaemonJSONIsRefusedWithItsPosition(t *testing.T) {
 		{"byte order mark", "\xef\xbb\xbf{}", 1, 1, "invalid character"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := MergeStorage("/etc/docker/daemon.json", []byte(tc.in), dm)
+			got, err := mergeStorage("/etc/docker/daemon.json", []byte(tc.in), dm)
 			var se *SyntaxError
 			if !errors.As(err, &se) {
 				t.Fatalf("want a *SyntaxError, got %q, %v", got, err)
@@ -173,13 +173,13 @@ func TestMalformedDaemonJSONIsRefusedWithItsPosition(t *testing.T) {
 
 func TestADuplicatedStorageKeyIsRefused(t *testing.T) {
 	in := `{"storage-driver": "overlay2", "debug": true, "storage-driver": "aufs"}`
-	_, err := MergeStorage("daemon.json", []byte(in), dm)
+	_, err := mergeStorage("daemon.json", []byte(in), dm)
 	if err == nil || !strings.Contains(err.Error(), `key "storage-driver" appears 2 times`) {
 		t.Fatalf("want a refusal naming the duplicated key, got %v", err)
 	}
 	// A duplicated key that the merge does not touch is left as it is.
 	in = `{"debug": true, "debug": false}`
-	got, err := MergeStorage("daemon.json", []byte(in), Storage{Driver: "overlay2"})
+	got, err := mergeStorage("daemon.json", []byte(in), Storage{Driver: "overlay2"})
 	if err != nil || string(got) != `{"debug": true, "debug": false, "storage-driver": "overlay2"}` {
 		t.Fatalf("got %s, %v", got, err)
 	}
@@ -200,4 +200,10 @@ func TestDaemonJSONReadsTheKeysDockerdReads(t *testing.T) {
 	if d.DataRoot() != "/srv/docker" {
 		t.Errorf("data-root wins over graph: %q", d.DataRoot())
 	}
+}
+
+// mergeStorage returns daemon.json (data; path for messages) with its
+// storage keys set to s and everything else byte for byte as it was.
+func mergeStorage(path string, data []byte, s Storage) ([]byte, error) {
+	return MergeDaemonJSON(path, data, s.Changes())
 }

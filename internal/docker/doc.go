@@ -4,7 +4,7 @@
 //     GET /_ping), read only, with bounded timeouts: [Client];
 //   - engine versions as packagers spell them, and whether a version can
 //     still run the devicemapper driver: [ParseVersion], [CheckDevicemapper];
-//   - daemon.json, whose storage keys [MergeStorage] sets while keeping
+//   - daemon.json, whose storage keys [MergeDaemonJSON] sets while keeping
 //     every other byte of the file as it was;
 //   - the storage flags that docker.service's command lines and
 //     EnvironmentFiles pass to dockerd, which conflict with daemon.json:

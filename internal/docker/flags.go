@@ -48,15 +48,6 @@ func (e *Environment) Lookup(name string) (value, source string, ok bool) {
 	return v.value, v.source, ok
 }
 
-// AddAssignments adds systemd Environment= entries ("NAME=value").
-func (e *Environment) AddAssignments(assignments []string, source string) {
-	for _, a := range assignments {
-		if name, value, ok := strings.Cut(a, "="); ok && envName.MatchString(name) {
-			e.Set(name, value, source)
-		}
-	}
-}
-
 // AddFile adds the variables of an EnvironmentFile; path is for messages
 // and attribution.
 func (e *Environment) AddFile(path string, data []byte) error {
@@ -202,20 +193,6 @@ type word struct {
 }
 
 var bracedVar = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
-
-// Expand expands environment variables in argv the way systemd does for
-// ExecStart= (systemd.service(5)): a word that is exactly $NAME becomes
-// the variable's value split at whitespace (zero or more words); ${NAME}
-// anywhere in a word is replaced by the value as is; $$ is a dollar sign.
-// Unset variables expand to nothing.
-func Expand(argv []string, env *Environment) []string {
-	words := expand(argv, env)
-	out := make([]string, len(words))
-	for i, w := range words {
-		out[i] = w.text
-	}
-	return out
-}
 
 func expand(argv []string, env *Environment) []word {
 	if env == nil {

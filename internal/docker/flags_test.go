@@ -185,3 +185,26 @@ func TestDiagnoseKnownFailures(t *testing.T) {
 		t.Errorf("nothing known, got %q", fixes)
 	}
 }
+
+// AddAssignments adds systemd Environment= entries ("NAME=value").
+func (e *Environment) AddAssignments(assignments []string, source string) {
+	for _, a := range assignments {
+		if name, value, ok := strings.Cut(a, "="); ok && envName.MatchString(name) {
+			e.Set(name, value, source)
+		}
+	}
+}
+
+// Expand expands environment variables in argv the way systemd does for
+// ExecStart= (systemd.service(5)): a word that is exactly $NAME becomes
+// the variable's value split at whitespace (zero or more words); ${NAME}
+// anywhere in a word is replaced by the value as is; $$ is a dollar sign.
+// Unset variables expand to nothing.
+func Expand(argv []string, env *Environment) []string {
+	words := expand(argv, env)
+	out := make([]string, len(words))
+	for i, w := range words {
+		out[i] = w.text
+	}
+	return out
+}

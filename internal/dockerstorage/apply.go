@@ -2,33 +2,26 @@ package dockerstorage
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/directlvm/docker/internal/atomicfile"
 	"github.com/directlvm/docker/internal/docker"
-	"github.com/directlvm/docker/internal/runner"
+	"github.com/directlvm/docker/internal/journal"
+	"github.com/directlvm/docker/internal/module"
 )
 
 // journalLines is how much of docker's log a failure quotes.
 const journalLines = 20
 
-// journalArgv reads docker.service's log since the run began, messages
-// only. The window is short (one run), so it is read whole and the lines
-// worth quoting are picked in Go: with --since, -n does not reliably give
-// the newest lines.
-func journalArgv(since time.Time) []string {
-	return []string{"journalctl", "-u", dockerService, "--no-pager", "-o", "cat",
-		"--since", since.Format("2006-01-02 15:04:05")}
-}
-
 // quotedLines picks what a failure quotes from docker's log: its error and
 // fatal lines and the known failure texts (docker.Diagnose) when there are
 // any, else its last lines.
-func quotedLines(log string) (lines []string, hasError bool) {
-	all := strings.Split(strings.TrimSpace(log), "\n")
+func quotedLines(all []string) (lines []string, hasError bool) {
 	for _, l := range all {
 		if strings.Contains(l, "level=error") || strings.Contains(l, "level=fatal") || strings.Contains(l, "failed to start daemon") || len(docker.Diagnose(l)) > 0 {
 			lines = append(lines, l)
@@ -42,7 +35,6 @@ func quotedLines(log string) (lines []string, hasError bool) {
 
 // outcome is what applying a plan did.
 type outcome struct {
-	done           []string // the steps that completed
 	restarted      bool
 	configBackup   string
 	dataRootBackup string
@@ -52,156 +44,161 @@ type outcome struct {
 	failed         bool
 	journal        string // docker's last log lines, for a failed start
 	rolledBack     bool
-	restored       []string // what the rollback put back, for the message
-	failedDataRoot string   // where the failed attempt's data root went
-	rollbackErr    error
-}
-
-// applier runs a plan's steps, keeping for each completed one how to undo it.
-type applier struct {
-	h     Host
-	sd    Systemd
-	c     Config
-	obs   *Observed
-	plan  *Plan
-	start time.Time
-	out   outcome
-	undo  []undoStep
+	failedDataRoot string // where the failed attempt's data root went
 	// touchedDocker is set once a step stopped docker or (re)started it: a
 	// rollback then starts it again when it ran before.
 	touchedDocker bool
 }
 
-type undoStep struct {
-	what string
-	do   func(ctx context.Context) error
-}
-
-// apply runs the plan; on a failure it rolls back when c.Rollback is set.
-// The error is the step's failure; what the rollback did is in the outcome.
-func (a *applier) apply(ctx context.Context) (*outcome, error) {
-	for _, s := range a.plan.Steps {
-		if err := a.step(ctx, s); err != nil {
-			what := s.Text
-			if s.Kind == StepVerify {
-				what = "verifying docker (GET /info)"
-			}
-			err = fmt.Errorf("%s failed: %w", what, err)
-			a.out.failed = true
-			if s.Kind >= StepStart {
-				a.out.journal = a.journal(context.WithoutCancel(ctx), s.Kind == StepStart || s.Kind == StepRestart)
-			}
-			if a.c.Rollback {
-				a.rollback(context.WithoutCancel(ctx))
-			}
-			return &a.out, err
+// step builds the plan's step of kind k: what it does, and how to undo it.
+func (j *job) step(k stepKind, path, to, text string) module.Step {
+	s := module.Step{Why: text, What: text}
+	switch k {
+	case stepBackupConfig:
+		s.Do = func(context.Context) error { return j.backupConfig(to) }
+	case stepWriteConfig:
+		s.Do = func(context.Context) error { return j.writeConfig(path) }
+		s.Undo = &module.Undo{Done: "restored " + path, Do: func(context.Context) error { return j.restoreConfig(path) }}
+	case stepStop:
+		s.Do = func(ctx context.Context) error {
+			j.out.touchedDocker = true
+			return j.stopDocker(ctx)
 		}
-		a.out.done = append(a.out.done, s.Text)
+	case stepMoveDataRoot:
+		s.Undo = &module.Undo{}
+		s.Do = func(context.Context) error { return j.moveDataRoot(path, to, s.Undo) }
+	case stepStart, stepRestart:
+		s.Undo = &module.Undo{Do: j.stopDocker, EvenIfFailed: true}
+		s.Do = j.withJournal(true, func(ctx context.Context) error { return j.startDocker(ctx, k == stepRestart) })
+	case stepWait:
+		s.Do = j.withJournal(false, func(ctx context.Context) error { return j.h.Engine.WaitReady(ctx, j.c.RestartTimeout) })
+	case stepVerify:
+		s.Why = "verifying docker (GET /info)"
+		s.Do = j.withJournal(false, j.verifyEngine)
 	}
-	return &a.out, nil
+	return s
 }
 
-func (a *applier) onUndo(what string, do func(ctx context.Context) error) {
-	a.undo = append(a.undo, undoStep{what, do})
+func (j *job) backupConfig(to string) error {
+	path, err := freePath(to)
+	if err != nil {
+		return err
+	}
+	mode := j.obs.ConfigMode
+	if mode == 0 {
+		mode = 0o644
+	}
+	if err := writeConfigFile(path, j.obs.ConfigBytes, mode); err != nil {
+		return err
+	}
+	j.out.configBackup = path
+	return nil
 }
 
-func (a *applier) step(ctx context.Context, s Step) error {
-	t := a.c.RestartTimeout
-	switch s.Kind {
-	case StepBackupConfig:
-		path, err := freePath(s.To)
-		if err != nil {
-			return err
-		}
-		mode := a.obs.ConfigMode
-		if mode == 0 {
-			mode = 0o644
-		}
-		if err := writeFileAtomic(path, a.obs.ConfigBytes, mode); err != nil {
-			return err
-		}
-		a.out.configBackup = path
-	case StepWriteConfig:
-		if err := writeFileAtomic(s.Path, a.plan.ConfigAfter, 0o644); err != nil {
-			return err
-		}
-		a.out.configWritten = true
-		a.onUndo("restored "+s.Path, func(context.Context) error {
-			var err error
-			if !a.obs.ConfigExists {
-				err = os.Remove(s.Path)
-			} else {
-				err = writeFileAtomic(s.Path, a.obs.ConfigBytes, a.obs.ConfigMode)
+func (j *job) writeConfig(path string) error {
+	if err := writeConfigFile(path, j.configAfter, 0o644); err != nil {
+		return err
+	}
+	j.out.configWritten = true
+	return nil
+}
+
+// restoreConfig puts daemon.json back as it was, or removes it when there
+// was none.
+func (j *job) restoreConfig(path string) error {
+	var err error
+	if !j.obs.ConfigExists {
+		err = os.Remove(path)
+	} else {
+		err = writeConfigFile(path, j.obs.ConfigBytes, j.obs.ConfigMode)
+	}
+	if err == nil {
+		j.out.configWritten = false
+	}
+	return err
+}
+
+// moveDataRoot renames the data root to a free name near to; undo moves it
+// back, keeping the failed attempt's data root aside.
+func (j *job) moveDataRoot(path, to string, undo *module.Undo) error {
+	dest, err := freePath(to)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(path, dest); err != nil {
+		return err
+	}
+	j.out.dataRootBackup = dest
+	undo.Done = fmt.Sprintf("moved the data root back from %s", dest)
+	undo.Do = func(context.Context) error {
+		if exists(path) {
+			failed, err := freePath(path + ".directlvm-failed-" + stamp(j.start))
+			if err != nil {
+				return err
 			}
-			if err == nil {
-				a.out.configWritten = false
+			if err := os.Rename(path, failed); err != nil {
+				return err
 			}
-			return err
-		})
-	case StepStop:
-		a.touchedDocker = true
-		return a.stopDocker(ctx)
-	case StepMoveDataRoot:
-		dest, err := freePath(s.To)
-		if err != nil {
-			return err
+			j.out.failedDataRoot = failed
 		}
-		if err := os.Rename(s.Path, dest); err != nil {
-			return err
-		}
-		a.out.dataRootBackup = dest
-		a.onUndo(fmt.Sprintf("moved the data root back from %s", dest), func(context.Context) error {
-			if exists(s.Path) {
-				failed, err := freePath(s.Path + ".directlvm-failed-" + stamp(a.start))
-				if err != nil {
-					return err
-				}
-				if err := os.Rename(s.Path, failed); err != nil {
-					return err
-				}
-				a.out.failedDataRoot = failed
-			}
-			return os.Rename(dest, s.Path)
-		})
-	case StepStart, StepRestart:
-		a.touchedDocker = true
-		a.onUndo("", a.stopDocker)
-		a.out.restarted = true
-		var err error
-		if s.Kind == StepStart {
-			err = a.sd.Start(ctx, dockerService, t)
-		} else {
-			err = a.sd.Restart(ctx, dockerService, t)
-		}
-		if err != nil {
-			return err
-		}
-		if a.obs.Socket.ActiveState == "active" {
-			return a.sd.Start(ctx, dockerSocket, t)
-		}
-	case StepWait:
-		return a.h.Engine.WaitReady(ctx, t)
-	case StepVerify:
-		info, err := a.h.Engine.Info(ctx)
-		if err != nil {
-			return err
-		}
-		a.out.info = &info
-		if bad := checkEngine(a.c, info, true); len(bad) > 0 {
-			return fmt.Errorf("docker came up, but not as requested: %s", strings.Join(bad, "; "))
-		}
+		return os.Rename(dest, path)
 	}
 	return nil
 }
 
-// stopDocker stops docker.service, and docker.socket when the host has it
-// (a client connecting to the socket would start docker again).
-func (a *applier) stopDocker(ctx context.Context) error {
-	if err := a.sd.Stop(ctx, dockerService, a.c.RestartTimeout); err != nil {
+// startDocker starts (or restarts) docker.service, and docker.socket when
+// it was active.
+func (j *job) startDocker(ctx context.Context, restart bool) error {
+	j.out.touchedDocker = true
+	j.out.restarted = true
+	t := j.c.RestartTimeout
+	var err error
+	if restart {
+		err = j.sd.Restart(ctx, dockerService, t)
+	} else {
+		err = j.sd.Start(ctx, dockerService, t)
+	}
+	if err != nil {
 		return err
 	}
-	if a.obs.Socket.LoadState == "loaded" {
-		return a.sd.Stop(ctx, dockerSocket, a.c.RestartTimeout)
+	if j.obs.Socket.ActiveState == "active" {
+		return j.sd.Start(ctx, dockerSocket, t)
+	}
+	return nil
+}
+
+func (j *job) verifyEngine(ctx context.Context) error {
+	info, err := j.h.Engine.Info(ctx)
+	if err != nil {
+		return err
+	}
+	j.out.info = &info
+	if bad := checkEngine(j.c, info, true); len(bad) > 0 {
+		return fmt.Errorf("docker came up, but not as requested: %s", strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+// withJournal keeps docker's log lines of the run when do fails, read
+// before anything is rolled back.
+func (j *job) withJournal(startFailed bool, do func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		err := do(ctx)
+		if err != nil {
+			j.out.journal = j.journal(context.WithoutCancel(ctx), startFailed)
+		}
+		return err
+	}
+}
+
+// stopDocker stops docker.service, and docker.socket when the host has it
+// (a client connecting to the socket would start docker again).
+func (j *job) stopDocker(ctx context.Context) error {
+	if err := j.sd.Stop(ctx, dockerService, j.c.RestartTimeout); err != nil {
+		return err
+	}
+	if j.obs.Socket.LoadState == "loaded" {
+		return j.sd.Stop(ctx, dockerSocket, j.c.RestartTimeout)
 	}
 	return nil
 }
@@ -210,19 +207,19 @@ func (a *applier) stopDocker(ctx context.Context) error {
 // why it failed. When dockerd died (startFailed), journald may still be
 // catching up with its last words, so the log is read again for a few
 // seconds until an error line shows.
-func (a *applier) journal(ctx context.Context, startFailed bool) string {
+func (j *job) journal(ctx context.Context, startFailed bool) string {
 	var lines []string
 	tries := 1
 	if startFailed {
 		tries = 5
 	}
 	for try := 0; try < tries; try++ {
-		res, err := a.h.Run.Run(ctx, runner.Cmd{Argv: journalArgv(a.start), Timeout: 30 * time.Second})
+		log, err := journal.Since(ctx, j.h.Run, dockerService, j.start)
 		if err != nil {
 			return fmt.Sprintf("(reading docker's log failed: %v)", err)
 		}
 		var hasError bool
-		if lines, hasError = quotedLines(string(res.Stdout)); hasError {
+		if lines, hasError = quotedLines(log); hasError {
 			break
 		}
 		select {
@@ -233,43 +230,42 @@ func (a *applier) journal(ctx context.Context, startFailed bool) string {
 	return strings.Join(lines, "\n")
 }
 
-// rollback undoes the completed steps in reverse and starts docker again
-// when it ran before. It goes on after a failed undo step, so that as much
-// as possible is back; the first error is kept.
-func (a *applier) rollback(ctx context.Context) {
-	var errs []error
-	for i := len(a.undo) - 1; i >= 0; i-- {
-		u := a.undo[i]
-		if err := u.do(ctx); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if u.what != "" {
-			a.out.restored = append(a.out.restored, u.what)
+// Recover runs once the undo steps have: it starts docker again when it
+// ran before this run stopped or restarted it.
+func (j *job) Recover(ctx context.Context, rb *module.Rollback) error {
+	if !j.out.touchedDocker || !j.obs.Running {
+		j.out.info = j.obs.Info
+		return nil
+	}
+	// docker.service restarts itself after a failed start (Restart=
+	// always) and may have hit its start limit by now: clear it, or
+	// systemd refuses the start that brings the old docker back.
+	_ = j.sd.ResetFailed(ctx, dockerService, dockerSocket) // best effort: the start below says what matters
+	if err := j.sd.Start(ctx, dockerService, j.c.RestartTimeout); err != nil {
+		return err
+	}
+	if j.obs.Socket.ActiveState == "active" {
+		if err := j.sd.Start(ctx, dockerSocket, j.c.RestartTimeout); err != nil {
+			return err
 		}
 	}
-	if a.touchedDocker && a.obs.Running {
-		// docker.service restarts itself after a failed start (Restart=
-		// always) and may have hit its start limit by now: clear it, or
-		// systemd refuses the start that brings the old docker back.
-		_ = a.sd.ResetFailed(ctx, dockerService, dockerSocket) // best effort: the start below says what matters
-		if err := a.sd.Start(ctx, dockerService, a.c.RestartTimeout); err != nil {
-			errs = append(errs, err)
-		} else if a.obs.Socket.ActiveState == "active" {
-			if err := a.sd.Start(ctx, dockerSocket, a.c.RestartTimeout); err != nil {
-				errs = append(errs, err)
-			}
-		}
-		if len(errs) == 0 {
-			if err := a.h.Engine.WaitReady(ctx, a.c.RestartTimeout); err != nil {
-				errs = append(errs, err)
-			} else if info, err := a.h.Engine.Info(ctx); err == nil {
-				a.out.info = &info
-			}
-		}
-	} else {
-		a.out.info = a.obs.Info
+	if rb.Err != nil {
+		return nil
 	}
-	a.out.rollbackErr = errors.Join(errs...)
-	a.out.rolledBack = a.out.rollbackErr == nil
+	if err := j.h.Engine.WaitReady(ctx, j.c.RestartTimeout); err != nil {
+		return err
+	}
+	if info, err := j.h.Engine.Info(ctx); err == nil {
+		j.out.info = &info
+	}
+	return nil
+}
+
+// writeConfigFile writes daemon.json (or its backup) atomically, making
+// its directory when docker's package has not.
+func writeConfigFile(path string, data []byte, mode fs.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return atomicfile.Write(path, data, mode)
 }

@@ -10,7 +10,6 @@
 package dockerstorage
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/directlvm/docker/internal/ansible"
 	"github.com/directlvm/docker/internal/docker"
+	"github.com/directlvm/docker/internal/module"
 )
 
 // Name is the module's name.
@@ -82,6 +82,26 @@ type Config struct {
 	Rollback         bool
 }
 
+// Options are the module's options as Ansible passes them, one field each,
+// and which of them the user gave.
+type Options struct {
+	Driver                string   `ansible:"driver"`
+	ThinpoolDevice        string   `ansible:"thinpool_device"`
+	DeferredRemoval       bool     `ansible:"deferred_removal"`
+	DeferredDeletion      bool     `ansible:"deferred_deletion"`
+	BaseSize              string   `ansible:"basesize"`
+	MinFreeSpace          string   `ansible:"min_free_space"`
+	FS                    string   `ansible:"fs"`
+	ExtraOpts             []string `ansible:"extra_storage_opts"`
+	ConfigPath            string   `ansible:"config_path"`
+	BackupDataRoot        bool     `ansible:"backup_data_root"`
+	Restart               bool     `ansible:"restart"`
+	RestartTimeoutSeconds int64    `ansible:"restart_timeout"`
+	Verify                bool     `ansible:"verify"`
+	Rollback              bool     `ansible:"rollback"`
+	Given                 ansible.Given
+}
+
 // The devicemapper options the module's own options set; extra_storage_opts
 // may not set them again.
 var managedOpts = map[string]string{
@@ -109,25 +129,24 @@ var (
 )
 
 // ParseConfig validates the options and reports every problem at once.
-func ParseConfig(p ansible.Params) (Config, error) {
+func ParseConfig(o Options) (Config, error) {
 	c := Config{
-		Driver:           p.String("driver"),
-		ThinpoolDevice:   p.String("thinpool_device"),
-		DeferredRemoval:  p.Bool("deferred_removal"),
-		DeferredDeletion: p.Bool("deferred_deletion"),
-		BaseSize:         p.String("basesize"),
-		MinFreeSpace:     p.String("min_free_space"),
-		FS:               p.String("fs"),
-		ExtraOpts:        p.StringList("extra_storage_opts"),
-		ConfigPath:       p.String("config_path"),
-		BackupDataRoot:   p.Bool("backup_data_root"),
-		Restart:          p.Bool("restart"),
-		RestartTimeout:   time.Duration(p.Int("restart_timeout")) * time.Second,
-		Verify:           p.Bool("verify"),
-		Rollback:         p.Bool("rollback"),
+		Driver:           o.Driver,
+		ThinpoolDevice:   o.ThinpoolDevice,
+		DeferredRemoval:  o.DeferredRemoval,
+		DeferredDeletion: o.DeferredDeletion,
+		BaseSize:         o.BaseSize,
+		MinFreeSpace:     o.MinFreeSpace,
+		FS:               o.FS,
+		ExtraOpts:        o.ExtraOpts,
+		ConfigPath:       o.ConfigPath,
+		BackupDataRoot:   o.BackupDataRoot,
+		Restart:          o.Restart,
+		RestartTimeout:   time.Duration(o.RestartTimeoutSeconds) * time.Second,
+		Verify:           o.Verify,
+		Rollback:         o.Rollback,
 	}
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	var bad module.Problems
 
 	if c.Driver == Devicemapper {
 		// The spec requires thinpool_device here, but "" is a value: it
@@ -135,22 +154,22 @@ func ParseConfig(p ansible.Params) (Config, error) {
 		// back to loop devices (FuzzParseConfig found it).
 		name, err := poolDMName(c.ThinpoolDevice)
 		if err != nil {
-			bad("thinpool_device: %v", err)
+			bad.Add("thinpool_device: %v", err)
 		}
 		c.PoolDMName, c.PoolDevice = name, "/dev/mapper/"+name
 		if c.DeferredDeletion && !c.DeferredRemoval {
-			bad("deferred_deletion=true needs deferred_removal=true: docker only defers deleting devices it defers removing; set both, or deferred_deletion=false")
+			bad.Add("deferred_deletion=true needs deferred_removal=true: docker only defers deleting devices it defers removing; set both, or deferred_deletion=false")
 		}
 		if c.MinFreeSpace != "" && !minFreeSpace.MatchString(c.MinFreeSpace) {
-			bad("min_free_space=%q is not valid: docker wants a whole percentage below 100 with its %% sign, e.g. 10%%", c.MinFreeSpace)
+			bad.Add("min_free_space=%q is not valid: docker wants a whole percentage below 100 with its %% sign, e.g. 10%%", c.MinFreeSpace)
 		}
 		if c.BaseSize != "" && !baseSize.MatchString(c.BaseSize) {
-			bad("basesize=%q is not a size: use e.g. 20G (it can only grow once docker has used it)", c.BaseSize)
+			bad.Add("basesize=%q is not a size: use e.g. 20G (it can only grow once docker has used it)", c.BaseSize)
 		}
 	} else {
-		for _, o := range []string{"thinpool_device", "basesize", "min_free_space", "fs", "deferred_removal", "deferred_deletion"} {
-			if p.IsSet(o) {
-				bad("%s is an option of driver=devicemapper, not driver=%s: leave %s out, or set driver=devicemapper", o, c.Driver, o)
+		for _, name := range []string{"thinpool_device", "basesize", "min_free_space", "fs", "deferred_removal", "deferred_deletion"} {
+			if o.Given[name] {
+				bad.Add("%s is an option of driver=devicemapper, not driver=%s: leave %s out, or set driver=devicemapper", name, c.Driver, name)
 			}
 		}
 	}
@@ -160,25 +179,25 @@ func ParseConfig(p ansible.Params) (Config, error) {
 		key = strings.ToLower(strings.TrimSpace(key))
 		switch {
 		case !ok || key == "":
-			bad("extra_storage_opts: %q is not KEY=VALUE", o)
+			bad.Add("extra_storage_opts: %q is not KEY=VALUE", o)
 		case managedOpts[key] != "" && c.Driver == Devicemapper:
-			bad("extra_storage_opts: %q sets %s, which option %s sets: use that option", o, key, managedOpts[key])
+			bad.Add("extra_storage_opts: %q sets %s, which option %s sets: use that option", o, key, managedOpts[key])
 		case containsFold(directLVMOpts, key):
-			bad("extra_storage_opts: %q belongs to Docker's own direct-lvm setup, which cannot be combined with dm.thinpooldev: this module uses a pool you made (directlvm.docker.lvm_thinpool): remove %q from extra_storage_opts", o, o)
+			bad.Add("extra_storage_opts: %q belongs to Docker's own direct-lvm setup, which cannot be combined with dm.thinpooldev: this module uses a pool you made (directlvm.docker.lvm_thinpool): remove %q from extra_storage_opts", o, o)
 		case c.Driver != Devicemapper && strings.HasPrefix(key, "dm."):
-			bad("extra_storage_opts: %q is a devicemapper option, but driver=%s", o, c.Driver)
+			bad.Add("extra_storage_opts: %q is a devicemapper option, but driver=%s", o, c.Driver)
 		case seen[key]:
-			bad("extra_storage_opts: %s is given twice", key)
+			bad.Add("extra_storage_opts: %s is given twice", key)
 		}
 		seen[key] = true
 	}
 	if !filepath.IsAbs(c.ConfigPath) {
-		bad("config_path=%q is not an absolute path: give the file dockerd reads, /etc/docker/daemon.json unless its --config-file says otherwise", c.ConfigPath)
+		bad.Add("config_path=%q is not an absolute path: give the file dockerd reads, /etc/docker/daemon.json unless its --config-file says otherwise", c.ConfigPath)
 	}
 	if c.RestartTimeout <= 0 {
-		bad("restart_timeout=%d must be a positive number of seconds", p.Int("restart_timeout"))
+		bad.Add("restart_timeout=%d must be a positive number of seconds", o.RestartTimeoutSeconds)
 	}
-	return c, errors.Join(errs...)
+	return c, bad.Err()
 }
 
 // poolDMName returns the device-mapper name of a pool given as

@@ -6,9 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/directlvm/docker/internal/ansible"
-	"github.com/directlvm/docker/internal/ansible/ansibletest"
 	"github.com/directlvm/docker/internal/docker"
+	"github.com/directlvm/docker/internal/module/moduletest"
 )
 
 // FuzzParseConfig validates any arguments as the module does before it
@@ -19,19 +18,7 @@ import (
 // option KEY=VALUE and given once, and a daemon.json that holds exactly
 // them after the merge. The seeds are the arguments files in testdata/args.
 func FuzzParseConfig(f *testing.F) {
-	ansibletest.SeedArgs(f)
-	f.Fuzz(func(t *testing.T, data []byte) {
-		req, ok := ansibletest.Request(ansible.Module{Name: Name, Spec: Spec()}, data)
-		if !ok {
-			return // refused before the module runs, with Ansible's message
-		}
-		c, err := ParseConfig(req.Params)
-		if err != nil {
-			if strings.TrimSpace(err.Error()) == "" {
-				t.Fatalf("refused without a reason: %q", data)
-			}
-			return
-		}
+	moduletest.FuzzConfig(f, Name, Spec(), ParseConfig, func(t *testing.T, c Config) {
 		if !filepath.IsAbs(c.ConfigPath) || c.RestartTimeout <= 0 {
 			t.Errorf("config_path %q and restart timeout %s accepted", c.ConfigPath, c.RestartTimeout)
 		}
@@ -54,7 +41,7 @@ func FuzzParseConfig(f *testing.F) {
 				t.Errorf("thinpool_device %q accepted as pool %q (%q): dockerd would not use that thin pool", c.ThinpoolDevice, c.PoolDevice, c.PoolDMName)
 			}
 		}
-		merged, err := docker.MergeStorage("daemon.json", []byte("{}\n"), s)
+		merged, err := docker.MergeDaemonJSON("daemon.json", []byte("{}\n"), s.Changes())
 		if err != nil {
 			t.Fatalf("merging %+v into an empty daemon.json: %v", s, err)
 		}

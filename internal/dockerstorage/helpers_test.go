@@ -15,6 +15,7 @@ import (
 	"github.com/directlvm/docker/internal/ansible/ansibletest"
 	"github.com/directlvm/docker/internal/docker"
 	"github.com/directlvm/docker/internal/hostlock"
+	"github.com/directlvm/docker/internal/module/moduletest"
 	"github.com/directlvm/docker/internal/runner"
 	"github.com/directlvm/docker/internal/systemd"
 )
@@ -204,11 +205,6 @@ func (d *fakeDocker) Restart(_ context.Context, name string, _ time.Duration) er
 	return d.start()
 }
 
-func (d *fakeDocker) DaemonReload(context.Context) error {
-	d.calls = append(d.calls, "daemon-reload")
-	return nil
-}
-
 func (d *fakeDocker) ResetFailed(_ context.Context, names ...string) error {
 	d.calls = append(d.calls, "reset-failed "+strings.Join(names, " "))
 	return nil
@@ -353,4 +349,9 @@ func asStrings(v any) []string {
 
 func newRequest(opts map[string]any) (*ansible.Request, error) {
 	return ansible.NewRequest(ansible.Module{Name: Name, Spec: Spec()}, opts)
+}
+
+func must[T any](t testing.TB, m map[string]any, key string) T {
+	t.Helper()
+	return moduletest.Must[T](t, m, key)
 }

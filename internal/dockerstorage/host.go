@@ -27,7 +27,6 @@ type Systemd interface {
 	Start(ctx context.Context, name string, timeout time.Duration) error
 	Stop(ctx context.Context, name string, timeout time.Duration) error
 	Restart(ctx context.Context, name string, timeout time.Duration) error
-	DaemonReload(ctx context.Context) error
 	ResetFailed(ctx context.Context, names ...string) error
 	Close()
 }
@@ -64,14 +63,8 @@ type Host struct {
 // RealHost is this machine.
 func RealHost() Host {
 	return Host{
-		Run: runner.New(runner.Config{DefaultTimeout: 2 * time.Minute}),
-		Connect: func(ctx context.Context) (Systemd, error) {
-			m, err := systemd.Connect(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return m, nil
-		},
+		Run:      runner.New(runner.Config{DefaultTimeout: 2 * time.Minute}),
+		Connect:  systemd.ConnectAs[Systemd],
 		Engine:   docker.NewClient(docker.ClientConfig{}),
 		Now:      time.Now,
 		DataRoot: DefaultDataRoot,

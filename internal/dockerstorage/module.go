@@ -4,139 +4,162 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/directlvm/docker/internal/ansible"
 	"github.com/directlvm/docker/internal/docker"
-	"github.com/directlvm/docker/internal/hostlock"
+	"github.com/directlvm/docker/internal/module"
 )
 
 // Module is docker_storage reaching the machine through h.
 func Module(h Host) ansible.Module {
-	return ansible.Module{Name: Name, Spec: Spec(), Run: func(ctx context.Context, req *ansible.Request) (*ansible.Result, error) {
-		return run(ctx, h, req)
-	}}
+	return module.Definition[Options, Config, StorageState]{Name: Name, Spec: Spec(), ResultKey: "docker_storage", FactKey: "directlvm_docker_storage",
+		Lock: h.Lock, Run: h.Run, Parse: ParseConfig, Start: h.start}.Module()
 }
 
-func run(ctx context.Context, h Host, req *ansible.Request) (*ansible.Result, error) {
-	c, err := ParseConfig(req.Params)
-	c.CheckMode = req.CheckMode
-	if err != nil {
-		return nil, err
-	}
-	// Held from the first read to the last, in check mode too: another
-	// run changing the host meanwhile would make the plan wrong. Taken
-	// before start, which must not count the wait.
-	release, err := h.Lock(ctx, hostlock.Self(Name, req.CheckMode))
-	if err != nil {
-		return nil, err
-	}
-	defer release()
-	start := h.Now()
-	sd, err := h.Connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer sd.Close()
+// job is one run: the request, the host, what was observed, the plan and
+// what applying it did.
+type job struct {
+	h     Host
+	req   *ansible.Request
+	sd    Systemd
+	c     Config
+	obs   *Observed
+	start time.Time // after the lock was taken: the wait does not count
+	plan  *Plan
+	storagePlan
+	out  outcome
+	info *docker.Info // GET /info as re-read after the run
+}
 
-	// The version gate comes first: on Docker 25 and later nothing else
-	// matters.
-	eng, err := observeEngine(ctx, h, sd)
-	if err != nil {
+// start connects to systemd, observes and plans. The version gate comes
+// first: on Docker 25 and later nothing else matters.
+func (h Host) start(ctx context.Context, req *ansible.Request, c Config) (module.Job[StorageState], error) {
+	c.CheckMode = req.CheckMode
+	j := &job{h: h, req: req, c: c, start: h.Now()}
+	var err error
+	if j.sd, err = h.Connect(ctx); err != nil {
 		return nil, err
 	}
-	if c.Driver == Devicemapper {
+	if err := j.observe(ctx); err != nil {
+		j.Close()
+		return nil, err
+	}
+	if err := j.makePlan(); err != nil {
+		j.Close()
+		return nil, err
+	}
+	j.plan.Unchanged = j.summary
+	j.plan.Before = stateOf(c, j.obs, j.obs.Info, j.obs.Config)
+	j.plan.After = j.predict()
+	return j, nil
+}
+
+func (j *job) observe(ctx context.Context) error {
+	eng, err := observeEngine(ctx, j.h, j.sd)
+	if err != nil {
+		return err
+	}
+	if j.c.Driver == Devicemapper {
 		warnings, err := docker.CheckDevicemapper(eng.Version)
 		if err != nil {
-			return nil, &Refusal{Msg: fmt.Sprintf("%v (version from %s); nothing was changed", err, eng.VersionFrom)}
+			return refuse("%v (version from %s)", err, eng.VersionFrom)
 		}
 		for _, w := range warnings {
-			req.Warn(w)
+			j.req.Warn(w)
 		}
 	}
-	obs, err := observe(ctx, h, c, eng)
-	if err != nil {
-		return nil, err
-	}
-	plan, err := PlanStorage(c, obs, start)
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range plan.Warnings {
-		req.Warn(w)
-	}
+	j.obs, err = observe(ctx, j.h, j.c, eng)
+	return err
+}
 
-	res := &ansible.Result{Changed: plan.Changes()}
-	if string(plan.ConfigBefore) != string(plan.ConfigAfter) {
-		res.Diff = &ansible.Diff{Before: string(plan.ConfigBefore), After: string(plan.ConfigAfter),
-			BeforeHeader: c.ConfigPath, AfterHeader: c.ConfigPath}
+// predict is the state the plan leads to, as check mode reports it.
+func (j *job) predict() StorageState {
+	config := j.obs.Config
+	if d, err := docker.ParseDaemonJSON(j.c.ConfigPath, j.configAfter); err == nil {
+		config = d
 	}
-	planned := make([]string, 0, len(plan.Steps))
-	for _, s := range plan.Steps {
-		planned = append(planned, s.Text)
+	s := stateOf(j.c, j.obs, j.obs.Info, config)
+	s.ConfigBackup, s.DataRootBackup = j.configBackup, j.dataRootBackup
+	if j.restarts {
+		s.Running, s.Restarted, s.Driver = true, true, j.c.Driver
+		if j.obs.Info == nil || j.obs.Info.Driver != j.c.Driver || len(checkEngine(j.c, *j.obs.Info, false)) > 0 {
+			// docker says what it runs on once it runs; the pool is known.
+			s.DriverStatus = map[string]string{}
+			if j.c.Driver == Devicemapper {
+				s.DriverStatus["pool_name"] = j.c.PoolDMName
+			}
+		}
 	}
-	report := func(s StorageState, actions []string) {
-		res.Values = map[string]any{"docker_storage": s, "actions": actions}
-		res.Facts = map[string]any{"directlvm_docker_storage": s}
-	}
-	before := stateOf(c, obs, obs.Info, obs.Config)
+	return s
+}
 
-	switch {
-	case !res.Changed:
-		report(before, planned)
-		res.Msg = plan.Summary
-		return res, nil
-	case req.CheckMode:
-		report(before, planned)
-		res.Msg = fmt.Sprintf("check mode: %d step(s) would run: %s", len(planned), strings.Join(planned, "; "))
-		return res, nil
-	}
+func (j *job) Plan() *Plan { return j.plan }
+func (j *job) Close()      { j.sd.Close() }
 
-	a := &applier{h: h, sd: sd, c: c, obs: obs, plan: plan, start: start}
-	out, applyErr := a.apply(ctx)
-	res.Changed = len(out.done) > 0 || out.configBackup != "" || out.failedDataRoot != ""
-
-	config := obs.Config
-	if out.configWritten {
-		if d, err := docker.ParseDaemonJSON(c.ConfigPath, plan.ConfigAfter); err == nil {
+// Reread reports the storage from what the run read: GET /info after the
+// restart, daemon.json as written.
+func (j *job) Reread(ctx context.Context) (StorageState, error) {
+	config := j.obs.Config
+	if j.out.configWritten {
+		if d, err := docker.ParseDaemonJSON(j.c.ConfigPath, j.configAfter); err == nil {
 			config = d
 		}
 	}
-	info := out.info
-	if info == nil && applyErr == nil {
-		if out.restarted {
+	j.info = j.out.info
+	if j.info == nil && !j.out.failed {
+		if j.out.restarted {
 			// verify=false: report what docker says anyway.
-			if i, err := h.Engine.Info(ctx); err == nil {
-				info = &i
+			if i, err := j.h.Engine.Info(ctx); err == nil {
+				j.info = &i
 			}
 		} else {
-			info = obs.Info
+			j.info = j.obs.Info
 		}
 	}
-	after := stateOf(c, obs, info, config)
-	after.ConfigBackup, after.DataRootBackup = out.configBackup, out.dataRootBackup
-	after.Restarted, after.RolledBack = out.restarted, out.rolledBack
-	report(after, out.done)
+	after := stateOf(j.c, j.obs, j.info, config)
+	after.ConfigBackup, after.DataRootBackup = j.out.configBackup, j.out.dataRootBackup
+	after.Restarted, after.RolledBack = j.out.restarted, j.out.rolledBack
+	return after, nil
+}
 
-	if applyErr != nil {
-		return res, failure(c, plan, out, applyErr)
+// Verify passes on docker's own storage warnings, but for the deprecation
+// the version gate already reported: the plan's last step verified the rest.
+func (j *job) Verify(context.Context, StorageState) error {
+	if j.info == nil {
+		return nil
 	}
-	if info != nil {
-		// docker's own storage warnings, but for the deprecation the
-		// version gate already reported.
-		for _, w := range info.Warnings {
-			lw := strings.ToLower(w)
-			if (strings.Contains(lw, "devicemapper") || strings.Contains(lw, "loop")) && !strings.Contains(lw, "deprecated") {
-				req.Warn("docker info: " + strings.TrimPrefix(w, "WARNING: "))
-			}
+	for _, w := range j.info.Warnings {
+		lw := strings.ToLower(w)
+		if (strings.Contains(lw, "devicemapper") || strings.Contains(lw, "loop")) && !strings.Contains(lw, "deprecated") {
+			j.req.Warn("docker info: " + strings.TrimPrefix(w, "WARNING: "))
 		}
 	}
-	res.Msg = success(c, plan, out)
-	return res, nil
+	return nil
+}
+
+func (j *job) Summary(StorageState) string { return success(j.c, j.summary, &j.out) }
+
+// Diff shows daemon.json, when the plan changes it.
+func (j *job) Diff(StorageState, StorageState) *ansible.Diff {
+	if string(j.configBefore) == string(j.configAfter) {
+		return nil
+	}
+	return &ansible.Diff{Before: string(j.configBefore), After: string(j.configAfter),
+		BeforeHeader: j.c.ConfigPath, AfterHeader: j.c.ConfigPath}
+}
+
+// Explain words a failed step: what failed, what the rollback did, what
+// docker logged, and the fix for a failure docker is known for.
+func (j *job) Explain(e *module.StepError) error {
+	j.out.failed = true
+	j.out.rolledBack = e.Rollback != nil && e.Rollback.Err == nil
+	return failure(j.c, &j.out, e)
 }
 
 // success says what a run achieved and where the previous state went.
-func success(c Config, plan *Plan, out *outcome) string {
-	msg := plan.Summary
+func success(c Config, summary string, out *outcome) string {
+	msg := summary
 	if out.restarted && c.Verify {
 		msg += " (verified: " + expectation(c) + ")"
 	}
@@ -151,13 +174,19 @@ func success(c Config, plan *Plan, out *outcome) string {
 
 // failure says what failed, what the rollback did, what docker logged, and
 // the fix for a failure docker is known for.
-func failure(c Config, plan *Plan, out *outcome, stepErr error) error {
+func failure(c Config, out *outcome, e *module.StepError) error {
+	stepErr := fmt.Errorf("%s failed: %w", e.Step.Why, e.Err)
+	var restored []string
+	var rollbackErr error
+	if e.Rollback != nil {
+		restored, rollbackErr = e.Rollback.Restored, e.Rollback.Err
+	}
 	var b strings.Builder
 	switch {
 	case out.rolledBack:
 		fmt.Fprintf(&b, "rolled back: %v. ", stepErr)
-		if len(out.restored) > 0 {
-			fmt.Fprintf(&b, "Rollback: %s. ", strings.Join(out.restored, "; "))
+		if len(restored) > 0 {
+			fmt.Fprintf(&b, "Rollback: %s. ", strings.Join(restored, "; "))
 		}
 		if out.failedDataRoot != "" {
 			fmt.Fprintf(&b, "The failed attempt's data root is kept at %s. ", out.failedDataRoot)
@@ -166,9 +195,9 @@ func failure(c Config, plan *Plan, out *outcome, stepErr error) error {
 			fmt.Fprintf(&b, "docker.service runs again on %s. ", out.info.Driver)
 		}
 	case c.Rollback:
-		fmt.Fprintf(&b, "%v; rolling back failed too: %v. ", stepErr, out.rollbackErr)
-		if len(out.restored) > 0 {
-			fmt.Fprintf(&b, "Restored so far: %s. ", strings.Join(out.restored, ", "))
+		fmt.Fprintf(&b, "%v; rolling back failed too: %v. ", stepErr, rollbackErr)
+		if len(restored) > 0 {
+			fmt.Fprintf(&b, "Restored so far: %s. ", strings.Join(restored, ", "))
 		}
 		b.WriteString(leftBehind(c, out))
 	default:

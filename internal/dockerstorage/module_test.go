@@ -3,6 +3,7 @@ package dockerstorage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/directlvm/docker/internal/hostlock"
+	"github.com/directlvm/docker/internal/journal"
+	"github.com/directlvm/docker/internal/module/moduletest"
 	"github.com/directlvm/docker/internal/runner"
 )
 
@@ -66,9 +69,9 @@ func TestTheFirstSwitchBacksUpMovesRestartsAndVerifies(t *testing.T) {
 	if facts, _ := res["ansible_facts"].(map[string]any); facts["directlvm_docker_storage"] == nil {
 		t.Errorf("fact directlvm_docker_storage missing: %v", res["ansible_facts"])
 	}
-	assertSays(t, res["msg"].(string), "docker switched to devicemapper with thin pool docker-thinpool", "verified", "previous data root is at "+rootBackup, configBackup)
-	actions := res["actions"].([]any)
-	if len(actions) != 7 || !strings.HasPrefix(actions[3].(string), "move the data root "+d.dataRoot+" aside to "+rootBackup) {
+	assertSays(t, must[string](t, res, "msg"), "docker switched to devicemapper with thin pool docker-thinpool", "verified", "previous data root is at "+rootBackup, configBackup)
+	actions := asStrings(must[[]any](t, res, "actions"))
+	if len(actions) != 7 || !strings.HasPrefix(actions[3], "move the data root "+d.dataRoot+" aside to "+rootBackup) {
 		t.Errorf("actions: %q", actions)
 	}
 	if w := asStrings(res["warnings"]); len(w) != 1 || !strings.Contains(w[0], "deprecated since Docker 18.09") {
@@ -91,7 +94,7 @@ func TestTheFirstSwitchBacksUpMovesRestartsAndVerifies(t *testing.T) {
 		if len(backups) != 1 {
 			t.Errorf("a rerun made another backup: %q", backups)
 		}
-		assertSays(t, res["msg"].(string), "docker runs on devicemapper with thin pool docker-thinpool as requested")
+		assertSays(t, must[string](t, res, "msg"), "docker runs on devicemapper with thin pool docker-thinpool as requested")
 	})
 }
 
@@ -110,7 +113,7 @@ func TestAConvergedHostIsNotRestarted(t *testing.T) {
 		t.Fatalf("result: %v", res)
 	}
 	assertCalls(t, d)
-	if len(res["actions"].([]any)) != 0 {
+	if len(must[[]any](t, res, "actions")) != 0 {
 		t.Errorf("actions: %v", res["actions"])
 	}
 	if res["diff"] != nil {
@@ -147,7 +150,7 @@ func TestAFailedVerificationRollsEverythingBack(t *testing.T) {
 	}
 	assertCalls(t, d, "stop docker.service", "stop docker.socket", "start docker.service", "start docker.socket",
 		"stop docker.service", "stop docker.socket", "reset-failed docker.service docker.socket", "start docker.service", "start docker.socket")
-	msg := res["msg"].(string)
+	msg := must[string](t, res, "msg")
 	assertSays(t, msg, "rolled back", `Pool Name is "docker-8:1-1234-pool", not "docker-thinpool"`,
 		"moved the data root back from "+d.dataRoot+".directlvm-"+ts, "restored "+d.configPath,
 		"kept at "+failedRoot, "runs again on overlay2", "Started Docker Application Container Engine.")
@@ -170,7 +173,7 @@ func TestDockerRefusingThePoolIsRolledBackQuotingDocker(t *testing.T) {
 	if res["failed"] != true {
 		t.Fatalf("want a failure: %v", res)
 	}
-	msg := res["msg"].(string)
+	msg := must[string](t, res, "msg")
 	assertSays(t, msg, "rolled back: start docker.service failed", `finished with result "failed"`,
 		"docker's last log lines (journalctl -u docker.service):\n  failed to start daemon: error initializing graphdriver",
 		"Unable to take ownership of thin-pool (docker-thinpool) that already has used data blocks",
@@ -197,7 +200,7 @@ func TestWithoutRollbackAFailureLeavesTheHostAndSaysWhereThingsAre(t *testing.T)
 	if res["failed"] != true {
 		t.Fatalf("want a failure: %v", res)
 	}
-	assertSays(t, res["msg"].(string), "rollback=false: the host is left as it is", "previous data root is at "+d.dataRoot+".directlvm-"+ts, "Fix: thinpool_device does not name")
+	assertSays(t, must[string](t, res, "msg"), "rollback=false: the host is left as it is", "previous data root is at "+d.dataRoot+".directlvm-"+ts, "Fix: thinpool_device does not name")
 	if d.read(d.configPath) != converged || d.running {
 		t.Errorf("the host should be left as the failure left it")
 	}
@@ -216,7 +219,7 @@ func TestAStorageFlagInADropInIsRefusedAndNothingChanges(t *testing.T) {
 	if res["failed"] != true {
 		t.Fatalf("want a refusal: %v", res)
 	}
-	assertSays(t, res["msg"].(string), `"--storage-opt dm.basesize=20G" in `+d.dropIns, "moby#30726", "daemon-reload", "nothing was changed")
+	assertSays(t, must[string](t, res, "msg"), `"--storage-opt dm.basesize=20G" in `+d.dropIns, "moby#30726", "daemon-reload", "nothing was changed")
 	assertCalls(t, d)
 	if d.read(d.configPath) != oldConfig || !maps.Equal(tree(t, d.dataRoot), oldRoot) || !d.running {
 		t.Error("a refusal must leave the host as it was")
@@ -235,7 +238,7 @@ func TestAStorageFlagFromAnEnvironmentFileIsRefused(t *testing.T) {
 	if res["failed"] != true {
 		t.Fatalf("want a refusal: %v", res)
 	}
-	assertSays(t, res["msg"].(string), `"--storage-driver devicemapper" in `+sysconfig+" (through $DOCKER_STORAGE_OPTIONS)", `"--storage-opt dm.fs=xfs"`)
+	assertSays(t, must[string](t, res, "msg"), `"--storage-driver devicemapper" in `+sysconfig+" (through $DOCKER_STORAGE_OPTIONS)", `"--storage-opt dm.fs=xfs"`)
 	assertCalls(t, d)
 }
 
@@ -256,7 +259,7 @@ func TestCheckModeReturnsThePlanAndChangesNothing(t *testing.T) {
 	if backups, _ := filepath.Glob(d.configPath + ".*"); len(backups) != 0 {
 		t.Errorf("check mode made files: %q", backups)
 	}
-	diff := res["diff"].(map[string]any)
+	diff := must[map[string]any](t, res, "diff")
 	if diff["before"] != oldConfig || diff["after"] != converged || diff["before_header"] != d.configPath || diff["after_header"] != d.configPath {
 		t.Errorf("diff: %v", diff)
 	}
@@ -270,7 +273,17 @@ func TestCheckModeReturnsThePlanAndChangesNothing(t *testing.T) {
 			t.Errorf("action %d is %q, want %q...", i, actions[i], w)
 		}
 	}
-	assertSays(t, res["msg"].(string), "check mode: 7 step(s) would run")
+	assertSays(t, must[string](t, res, "msg"), "check mode: 7 step(s) would run")
+	// Like the other modules, check mode reports the storage the plan leads to.
+	st, ok := res["docker_storage"].(map[string]any)
+	if !ok {
+		t.Fatalf("docker_storage: %v", res["docker_storage"])
+	}
+	status, _ := st["driver_status"].(map[string]any)
+	if st["driver"] != "devicemapper" || st["restarted"] != true || status["pool_name"] != "docker-thinpool" ||
+		!strings.HasPrefix(fmt.Sprint(st["data_root_backup"]), d.dataRoot+".directlvm-") {
+		t.Errorf("check mode must report the storage it would lead to: %v", st)
+	}
 }
 
 func TestDocker25IsRefusedBeforeAnythingElse(t *testing.T) {
@@ -281,7 +294,7 @@ func TestDocker25IsRefusedBeforeAnythingElse(t *testing.T) {
 	if res["failed"] != true {
 		t.Fatalf("want a refusal: %v", res)
 	}
-	assertSays(t, res["msg"].(string), "25.0.3", "removed in Docker 25.0", "overlay2", "Docker 24", "from the Engine API", "nothing was changed")
+	assertSays(t, must[string](t, res, "msg"), "25.0.3", "removed in Docker 25.0", "overlay2", "Docker 24", "from the Engine API", "nothing was changed")
 	assertCalls(t, d)
 }
 
@@ -320,6 +333,9 @@ func TestThePoolMustBeAThinPool(t *testing.T) {
 			f.Expect("dmsetup", "status", "docker-thinpool").Stdout("0 8388608 linear \n")
 			f.Expect("dmsetup", "status", "docker-thinpool-tpool").Stdout(poolStatus)
 		}, []string{"docker-thinpool-tpool", "holds LVM thin volumes", "not docker's to take"}},
+		{"a failed pool", func(f *runner.Fake) {
+			f.Expect("dmsetup", "status", "docker-thinpool").Stdout("0 8388608 thin-pool Fail\n")
+		}, []string{"thin pool docker-thinpool has failed", "dmsetup status says Fail", "lvconvert --repair"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := newDocker(t)
@@ -329,7 +345,7 @@ func TestThePoolMustBeAThinPool(t *testing.T) {
 			if res["failed"] != true {
 				t.Fatalf("want a refusal: %v", res)
 			}
-			assertSays(t, res["msg"].(string), append(tc.want, "nothing was changed")...)
+			assertSays(t, must[string](t, res, "msg"), append(tc.want, "nothing was changed")...)
 			assertCalls(t, d)
 		})
 	}
@@ -343,18 +359,18 @@ func TestAMissingDockerOrSystemdIsSaidPlainly(t *testing.T) {
 		return nil, errors.New("cannot reach systemd over D-Bus (/run/dbus/system_bus_socket): no such file or directory; this module needs a host running systemd")
 	}
 	res := execute(t, h, d.args(nil))
-	assertSays(t, res["msg"].(string), "cannot reach systemd over D-Bus")
+	assertSays(t, must[string](t, res, "msg"), "cannot reach systemd over D-Bus")
 
 	h = d.host(runner.NewFake(t))
 	h.Connect = func(context.Context) (Systemd, error) { return noDockerUnit{d}, nil }
 	res = execute(t, h, d.args(nil))
-	assertSays(t, res["msg"].(string), "docker is not installed: systemd knows no docker.service")
+	assertSays(t, must[string](t, res, "msg"), "docker is not installed: systemd knows no docker.service")
 
 	d.running = false
 	h = d.host(nil)
 	h.Run = noDockerd{}
 	res = execute(t, h, d.args(nil))
-	assertSays(t, res["msg"].(string), "docker is not installed: dockerd: command not found")
+	assertSays(t, must[string](t, res, "msg"), "docker is not installed: dockerd: command not found")
 	assertCalls(t, d)
 }
 
@@ -371,7 +387,7 @@ func TestParseConfigReportsEveryProblemAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = ParseConfig(req.Params)
+	_, err = moduletest.Parse(req.Params, ParseConfig)
 	if err == nil {
 		t.Fatal("want errors")
 	}
@@ -394,7 +410,7 @@ func TestParseConfigNormalisesThePoolAndBuildsTheOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := ParseConfig(req.Params)
+	c, err := moduletest.Parse(req.Params, ParseConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -407,7 +423,7 @@ func TestParseConfigNormalisesThePoolAndBuildsTheOptions(t *testing.T) {
 	}
 
 	req, _ = newRequest(map[string]any{"driver": "overlay2", "thinpool_device": thinpool, "deferred_removal": true, "extra_storage_opts": []string{"dm.fs=xfs"}})
-	_, err = ParseConfig(req.Params)
+	_, err = moduletest.Parse(req.Params, ParseConfig)
 	assertSays(t, err.Error(), "thinpool_device is an option of driver=devicemapper", "deferred_removal is an option", `"dm.fs=xfs" is a devicemapper option`)
 }
 
@@ -427,7 +443,7 @@ func TestWithoutADaemonJSONOneIsCreatedAndARollbackRemovesIt(t *testing.T) {
 	expectPool(f)
 	res := execute(t, d.host(f), d.args(map[string]any{"_ansible_check_mode": true, "_ansible_diff": true}))
 	diff, _ := res["diff"].(map[string]any)
-	if diff["before"] != "" || !strings.HasPrefix(diff["after"].(string), "{\n  \"storage-driver\": \"devicemapper\",") {
+	if diff["before"] != "" || !strings.HasPrefix(must[string](t, diff, "after"), "{\n  \"storage-driver\": \"devicemapper\",") {
 		t.Errorf("check mode diff of a new file: %v", diff)
 	}
 	if !strings.HasPrefix(asStrings(res["actions"])[0], "write ") {
@@ -442,7 +458,7 @@ func TestWithoutADaemonJSONOneIsCreatedAndARollbackRemovesIt(t *testing.T) {
 	if _, err := os.Stat(d.configPath); !os.IsNotExist(err) {
 		t.Errorf("the rollback should remove the daemon.json it created: %v", err)
 	}
-	assertSays(t, res["msg"].(string), "rolled back", "restored "+d.configPath)
+	assertSays(t, must[string](t, res, "msg"), "rolled back", "restored "+d.configPath)
 }
 
 func TestAMalformedDaemonJSONIsRefusedUntouched(t *testing.T) {
@@ -453,7 +469,7 @@ func TestAMalformedDaemonJSONIsRefusedUntouched(t *testing.T) {
 	if res["failed"] != true {
 		t.Fatalf("want a failure: %v", res)
 	}
-	assertSays(t, res["msg"].(string), d.configPath+" is not valid JSON: line 3, column 1", "left untouched")
+	assertSays(t, must[string](t, res, "msg"), d.configPath+" is not valid JSON: line 3, column 1", "left untouched")
 	if d.read(d.configPath) != "{\n  \"debug\": true,\n}\n" {
 		t.Error("the file was touched")
 	}
@@ -487,7 +503,7 @@ func TestNamingTheDriverInUseNeedsNoRestart(t *testing.T) {
 	}
 	assertCalls(t, d)
 	assertSays(t, d.read(d.configPath), `"storage-driver": "overlay2"`)
-	assertSays(t, res["msg"].(string), "names overlay2 explicitly; docker already runs on it")
+	assertSays(t, must[string](t, res, "msg"), "names overlay2 explicitly; docker already runs on it")
 }
 
 func TestTheQuotedLogIsDockersErrorNotItsStartupChatter(t *testing.T) {
@@ -498,11 +514,11 @@ func TestTheQuotedLogIsDockersErrorNotItsStartupChatter(t *testing.T) {
 		`failed to start daemon: error initializing graphdriver: devmapper: Unable to take ownership of thin-pool (x-thinpool-tpool) that already has used data blocks`,
 		`docker.service: Main process exited, code=exited, status=1/FAILURE`,
 	}, "\n")
-	lines, hasError := quotedLines(log)
+	lines, hasError := quotedLines(journal.Lines([]byte(log)))
 	if !hasError || len(lines) != 2 || !strings.Contains(lines[0], "level=error") || !strings.HasPrefix(lines[1], "failed to start daemon") {
 		t.Errorf("quoted %q (error found: %v)", lines, hasError)
 	}
-	lines, hasError = quotedLines("Starting Docker Application Container Engine...\nStarted Docker Application Container Engine.")
+	lines, hasError = quotedLines(journal.Lines([]byte("Starting Docker Application Container Engine...\nStarted Docker Application Container Engine.")))
 	if hasError || len(lines) != 2 {
 		t.Errorf("without errors the last lines are quoted: %q", lines)
 	}
@@ -544,7 +560,7 @@ func TestARunThatCannotTakeTheHostLockFailsBeforeTouchingAnything(t *testing.T) 
 	if res["failed"] != true || res["changed"] == true {
 		t.Fatalf("want a failure that changed nothing: %v", res)
 	}
-	assertSays(t, res["msg"].(string), "lock file /run/lock/directlvm-docker.lock is held by lvm_profile, pid 1234, since 2024-05-06T10:11:12Z",
+	assertSays(t, must[string](t, res, "msg"), "lock file /run/lock/directlvm-docker.lock is held by lvm_profile, pid 1234, since 2024-05-06T10:11:12Z",
 		"gave up after waiting 10m0s", "Wait for it to finish and run again")
 	if len(asked) != 1 || asked[0].Module != Name || asked[0].CheckMode {
 		t.Errorf("the lock was asked for by %+v, want one docker_storage run", asked)

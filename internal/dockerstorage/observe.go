@@ -7,9 +7,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	"github.com/directlvm/docker/internal/docker"
+	"github.com/directlvm/docker/internal/mountinfo"
 	"github.com/directlvm/docker/internal/runner"
 	"github.com/directlvm/docker/internal/systemd"
 )
@@ -163,21 +163,16 @@ func hasContent(dir string) (bool, error) {
 	return len(entries) > 0, nil
 }
 
-// isMountPoint says whether dir is the root of a filesystem of its own: it
-// cannot be moved aside by renaming.
+// isMountPoint says whether dir is where a filesystem, or a bind mount,
+// is mounted: it cannot be moved aside by renaming. A symlink is not: renaming
+// it moves the link.
 func isMountPoint(dir string) (bool, error) {
 	fi, err := os.Lstat(dir)
 	if err != nil {
 		return false, err
 	}
 	if fi.Mode()&fs.ModeSymlink != 0 {
-		return false, nil // renaming the link moves the link
+		return false, nil
 	}
-	parent, err := os.Stat(filepath.Dir(dir))
-	if err != nil {
-		return false, err
-	}
-	a, okA := fi.Sys().(*syscall.Stat_t)
-	b, okB := parent.Sys().(*syscall.Stat_t)
-	return okA && okB && a.Dev != b.Dev, nil
+	return mountinfo.IsMountPoint(mountinfo.SelfPath, dir)
 }

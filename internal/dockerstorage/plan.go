@@ -8,82 +8,64 @@ import (
 	"time"
 
 	"github.com/directlvm/docker/internal/docker"
+	"github.com/directlvm/docker/internal/module"
 )
 
-// StepKind is what a step of a plan does.
-type StepKind int
+// stepKind is what a step of a plan does.
+type stepKind int
 
 // The steps, in the order a plan lists them.
 const (
-	StepBackupConfig StepKind = iota // copy daemon.json beside itself
-	StepWriteConfig                  // write the merged daemon.json
-	StepStop                         // stop docker.service and docker.socket
-	StepMoveDataRoot                 // rename the data root to a sibling
-	StepStart                        // start docker.service
-	StepRestart                      // restart docker.service
-	StepWait                         // wait for the Engine API
-	StepVerify                       // check GET /info against the request
+	stepBackupConfig stepKind = iota // copy daemon.json beside itself
+	stepWriteConfig                  // write the merged daemon.json
+	stepStop                         // stop docker.service and docker.socket
+	stepMoveDataRoot                 // rename the data root to a sibling
+	stepStart                        // start docker.service
+	stepRestart                      // restart docker.service
+	stepWait                         // wait for the Engine API
+	stepVerify                       // check GET /info against the request
 )
 
-// Step is one step of a plan.
-type Step struct {
-	Kind StepKind
-	// Path is the file or directory the step works on; To where it goes.
-	Path, To string
-	// Text describes the step for the result's actions.
-	Text string
-}
+// Plan is what a run will do (or, in check mode, would do): its steps,
+// and the storage before and after them.
+type Plan = module.Plan[StorageState]
 
-func (s Step) String() string { return s.Text }
-
-// Plan is what a run will do (or, in check mode, would do). It is data:
-// check mode returns it, apply executes it in order.
-type Plan struct {
-	Steps    []Step
-	Warnings []string
-	// ConfigBefore and ConfigAfter are daemon.json's bytes now and as the
+// storagePlan is what planning decides beside the steps.
+type storagePlan struct {
+	// configBefore and configAfter are daemon.json's bytes now and as the
 	// plan writes them (for diff mode).
-	ConfigBefore, ConfigAfter []byte
-	// ConfigBackup and DataRootBackup are where the previous daemon.json
+	configBefore, configAfter []byte
+	// configBackup and dataRootBackup are where the previous daemon.json
 	// and data root go; empty when they stay.
-	ConfigBackup, DataRootBackup string
-	// Summary says in a few words what the plan achieves.
-	Summary string
+	configBackup, dataRootBackup string
+	// restarts says that the plan (re)starts docker.
+	restarts bool
+	// summary says in a few words what the plan achieves.
+	summary string
 }
-
-// Changes says whether the plan changes anything.
-func (p *Plan) Changes() bool { return len(p.Steps) > 0 }
-
-// Has says whether the plan has a step of this kind.
-func (p *Plan) Has(k StepKind) bool {
-	return slices.ContainsFunc(p.Steps, func(s Step) bool { return s.Kind == k })
-}
-
-// Refusal is a request this module will not carry out on this host. It is
-// raised while planning, so nothing has been changed.
-type Refusal struct{ Msg string }
-
-func (r *Refusal) Error() string { return r.Msg }
 
 func refuse(format string, args ...any) error {
-	return &Refusal{Msg: fmt.Sprintf(format, args...) + "; nothing was changed"}
+	return module.Refuse("%s; nothing was changed", fmt.Sprintf(format, args...))
 }
 
 // stamp is the timestamp of backup names: 20240506T101112.
 func stamp(t time.Time) string { return t.Format("20060102T150405") }
 
-// PlanStorage plans the storage configuration c on the observed host; now
-// names the backups.
-func PlanStorage(c Config, obs *Observed, now time.Time) (*Plan, error) {
+// makePlan plans the storage configuration c on the observed host; the run's
+// start names the backups.
+func (j *job) makePlan() error {
+	c, obs, now := j.c, j.obs, j.start
 	if err := refusals(c, obs); err != nil {
-		return nil, err
+		return err
 	}
 	want := c.Storage()
 	after, err := obs.Config.Merge(want.Changes())
 	if err != nil {
-		return nil, &Refusal{Msg: err.Error() + "; nothing was changed"}
+		return refuse("%v", err)
 	}
-	p := &Plan{ConfigBefore: obs.ConfigBytes, ConfigAfter: after}
+	j.configBefore, j.configAfter = obs.ConfigBytes, after
+	p := &Plan{Rollback: c.Rollback}
+	j.plan = p
 	if c.Driver == Devicemapper && obs.Pool != nil && !obs.Pool.Exists {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("check mode: thinpool_device %s does not exist yet (a real run creates it in an earlier task, e.g. directlvm.docker.lvm_thinpool); it is checked once it exists", c.ThinpoolDevice))
 	}
@@ -99,21 +81,21 @@ func PlanStorage(c Config, obs *Observed, now time.Time) (*Plan, error) {
 	restart := len(mismatch) > 0 ||
 		configChanged && !(obs.Running && sameStorage(obs, want))
 	if obs.Running && len(mismatch) == 0 && !configChanged {
-		p.Summary = fmt.Sprintf("docker runs on %s as requested", describe(c))
-		return p, nil
+		j.summary = fmt.Sprintf("docker runs on %s as requested", describe(c))
+		return nil
 	}
 	if !obs.Running && !configChanged {
-		p.Summary = fmt.Sprintf("%s already asks for %s", c.ConfigPath, describe(c))
+		j.summary = fmt.Sprintf("%s already asks for %s", c.ConfigPath, describe(c))
 		p.Warnings = append(p.Warnings, fmt.Sprintf("docker.service is not running (%s): the storage configuration takes effect when it starts", obs.Service.ActiveState))
-		return p, nil
+		return nil
 	}
 
 	if configChanged {
 		if obs.ConfigExists {
-			p.ConfigBackup = fmt.Sprintf("%s.%s.bak", c.ConfigPath, stamp(now))
-			p.add(StepBackupConfig, c.ConfigPath, p.ConfigBackup, "copy %s to %s", c.ConfigPath, p.ConfigBackup)
+			j.configBackup = fmt.Sprintf("%s.%s.bak", c.ConfigPath, stamp(now))
+			j.add(stepBackupConfig, c.ConfigPath, j.configBackup, "copy %s to %s", c.ConfigPath, j.configBackup)
 		}
-		p.add(StepWriteConfig, c.ConfigPath, "", "write %s: %s", c.ConfigPath, describeStorage(want))
+		j.add(stepWriteConfig, c.ConfigPath, "", "write %s: %s", c.ConfigPath, describeStorage(want))
 	}
 	move, why := needsFreshDataRoot(c, obs)
 	if !c.Restart {
@@ -123,46 +105,56 @@ func PlanStorage(c Config, obs *Observed, now time.Time) (*Plan, error) {
 		if move {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("restart=false: the data root %s was not moved aside although %s; run again with restart=true to switch cleanly", obs.DataRoot, why))
 		}
-		p.Summary = fmt.Sprintf("%s asks for %s; docker was not restarted", c.ConfigPath, describe(c))
-		return p, nil
+		j.summary = fmt.Sprintf("%s asks for %s; docker was not restarted", c.ConfigPath, describe(c))
+		return nil
 	}
 	if !restart {
-		p.Summary = fmt.Sprintf("%s names %s explicitly; docker already runs on it", c.ConfigPath, describe(c))
-		return p, nil
+		j.summary = fmt.Sprintf("%s names %s explicitly; docker already runs on it", c.ConfigPath, describe(c))
+		return nil
 	}
+	return j.planRestart(move, why)
+}
+
+// planRestart (re)starts docker on the new storage, with the data root
+// moved aside first when move says so (why), then waits for it and
+// verifies it.
+func (j *job) planRestart(move bool, why string) error {
+	c, obs, p := j.c, j.obs, j.plan
 	if move && !c.BackupDataRoot {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("backup_data_root=false: the data root %s stays in place although %s; its old content is hidden from docker and keeps its space", obs.DataRoot, why))
 		move = false
 	}
 	if move && obs.DataRootIsMount {
-		return nil, refuse("docker's data root %s must be moved aside (%s), but it is a mount point and cannot be renamed: move its content away yourself, or set backup_data_root=false to leave it in place", obs.DataRoot, why)
+		return refuse("docker's data root %s must be moved aside (%s), but it is a mount point and cannot be renamed: move its content away yourself, or set backup_data_root=false to leave it in place", obs.DataRoot, why)
 	}
 	if move {
-		p.DataRootBackup = fmt.Sprintf("%s.directlvm-%s", filepath.Clean(obs.DataRoot), stamp(now))
-		p.add(StepStop, dockerService, "", "stop %s and %s", dockerService, dockerSocket)
-		p.add(StepMoveDataRoot, obs.DataRoot, p.DataRootBackup, "move the data root %s aside to %s (%s)", obs.DataRoot, p.DataRootBackup, why)
-		p.add(StepStart, dockerService, "", "start %s", dockerService)
+		j.dataRootBackup = fmt.Sprintf("%s.directlvm-%s", filepath.Clean(obs.DataRoot), stamp(j.start))
+		j.add(stepStop, dockerService, "", "stop %s and %s", dockerService, dockerSocket)
+		j.add(stepMoveDataRoot, obs.DataRoot, j.dataRootBackup, "move the data root %s aside to %s (%s)", obs.DataRoot, j.dataRootBackup, why)
+		j.add(stepStart, dockerService, "", "start %s", dockerService)
 	} else if obs.Running {
-		p.add(StepRestart, dockerService, "", "restart %s", dockerService)
+		j.add(stepRestart, dockerService, "", "restart %s", dockerService)
 	} else {
-		p.add(StepStart, dockerService, "", "start %s", dockerService)
+		j.add(stepStart, dockerService, "", "start %s", dockerService)
 	}
+	j.restarts = true
 	if pool := obs.Pool; pool != nil && (pool.UsedDataBlocks > 0 || pool.TransactionID > 0) && (move || !obs.DataRootHasContent) {
 		// docker starts without devicemapper metadata of its own and
 		// takes only an empty pool (checkThinPool in moby's deviceset.go).
 		p.Warnings = append(p.Warnings, fmt.Sprintf("thin pool %s is not empty (%d used data blocks, transaction ID %d): docker takes only an empty pool and will likely refuse it (\"Unable to take ownership of thin-pool\"), which rolls this run back",
 			c.PoolDMName, pool.UsedDataBlocks, pool.TransactionID))
 	}
-	p.add(StepWait, "", "", "wait up to %s for the Engine API", c.RestartTimeout)
+	j.add(stepWait, "", "", "wait up to %s for the Engine API", c.RestartTimeout)
 	if c.Verify {
-		p.add(StepVerify, "", "", "verify GET /info: %s", expectation(c))
+		j.add(stepVerify, "", "", "verify GET /info: %s", expectation(c))
 	}
-	p.Summary = fmt.Sprintf("docker switched to %s", describe(c))
-	return p, nil
+	j.summary = fmt.Sprintf("docker switched to %s", describe(c))
+	return nil
 }
 
-func (p *Plan) add(k StepKind, path, to, format string, args ...any) {
-	p.Steps = append(p.Steps, Step{Kind: k, Path: path, To: to, Text: fmt.Sprintf(format, args...)})
+// add appends the step of kind k, on path (moved to to), described by format.
+func (j *job) add(k stepKind, path, to, format string, args ...any) {
+	j.plan.Add(j.step(k, path, to, fmt.Sprintf(format, args...)))
 }
 
 // refusals are the reasons not to touch the host at all.
@@ -182,7 +174,7 @@ func refusals(c Config, obs *Observed) error {
 		pool := obs.Pool
 		switch {
 		case !pool.Exists && c.CheckMode:
-			return nil // PlanStorage warns; the checks run once it exists
+			return nil // makePlan warns; the checks run once it exists
 		case !pool.Exists:
 			return refuse("thinpool_device %s does not exist (dmsetup status %s: no such device): create the thin pool first (directlvm.docker.lvm_thinpool) and make sure it is active", c.ThinpoolDevice, c.PoolDMName)
 		case pool.Target != "thin-pool" && pool.TpoolTarget == "thin-pool":

@@ -133,7 +133,7 @@ func TestGuestAStorageFlagInADropInIsRefused(t *testing.T) {
 	if res["failed"] != true {
 		t.Fatalf("want a refusal: %v", res)
 	}
-	assertSays(t, res["msg"].(string), `"--storage-opt overlay2.override_kernel_check=true" in `+dropIn, "moby#30726", "nothing was changed")
+	assertSays(t, must[string](t, res, "msg"), `"--storage-opt overlay2.override_kernel_check=true" in `+dropIn, "moby#30726", "nothing was changed")
 	if after := hostSnapshot(t, r); !after.equal(before) {
 		t.Errorf("the refusal changed the host:\n%+v\n%+v", before, after)
 	}
@@ -155,7 +155,7 @@ func TestGuestAPlainLVIsRefused(t *testing.T) {
 	if res["failed"] != true {
 		t.Fatalf("want a refusal: %v", res)
 	}
-	assertSays(t, res["msg"].(string), "is a linear device, not a thin pool", "nothing was changed")
+	assertSays(t, must[string](t, res, "msg"), "is a linear device, not a thin pool", "nothing was changed")
 	if after := hostSnapshot(t, r); !after.equal(before) {
 		t.Errorf("the refusal changed the host:\n%+v\n%+v", before, after)
 	}
@@ -180,7 +180,7 @@ func TestGuestAPoolDockerCannotTakeIsRolledBack(t *testing.T) {
 	if res["failed"] != true {
 		t.Fatalf("want a failure: %v", res)
 	}
-	msg := res["msg"].(string)
+	msg := must[string](t, res, "msg")
 	assertSays(t, msg, "rolled back", "docker's last log lines", "Unable to take ownership of thin-pool", "Fix: the thin pool is not empty")
 	assertSays(t, strings.Join(asStrings(res["warnings"]), "\n"), "thin pool "+target+" is not empty")
 	if s := storageOf(t, res); s["rolled_back"] != true || s["driver"] != "overlay2" {

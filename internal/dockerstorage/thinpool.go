@@ -2,10 +2,10 @@ package dockerstorage
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
+	"github.com/directlvm/docker/internal/dmsetup"
 	"github.com/directlvm/docker/internal/runner"
 )
 
@@ -24,48 +24,32 @@ type PoolStatus struct {
 	TpoolTarget string
 }
 
-// dmsetupStatus asks device-mapper for one device's status. Exit status 1
-// with "Device does not exist." means there is no such device.
-func dmsetupStatus(name string) []string { return []string{"dmsetup", "status", name} }
-
 // readPool reads the pool's status, and that of NAME-tpool when NAME is
 // some other device.
 func readPool(ctx context.Context, r runner.Runner, name string) (*PoolStatus, error) {
 	p := &PoolStatus{DMName: name}
-	target, fields, exists, err := statusOf(ctx, r, name)
-	if err != nil || !exists {
-		return p, err
+	st, err := dmsetup.ReadStatus(ctx, r, name)
+	if errors.Is(err, dmsetup.ErrNotFound) {
+		return p, nil
+	} else if err != nil {
+		return p, fmt.Errorf("reading thin pool %s: %w", name, err)
 	}
-	p.Exists, p.Target = true, target
-	if target == "thin-pool" {
-		if len(fields) >= 3 {
-			p.TransactionID, _ = strconv.ParseUint(fields[0], 10, 64)
-			used, _, _ := strings.Cut(fields[2], "/")
-			p.UsedDataBlocks, _ = strconv.ParseUint(used, 10, 64)
+	p.Exists, p.Target = true, st.Target
+	if st.Target == "thin-pool" {
+		pool, err := dmsetup.ParseThinPool(st)
+		if errors.Is(err, dmsetup.ErrPoolFailed) {
+			return p, refuse("thin pool %s has failed: %v; docker cannot use it: repair it first (lvconvert --repair VG/POOL, thin_check), or give another pool", name, err)
+		} else if err != nil {
+			return p, fmt.Errorf("reading thin pool %s: %w", name, err)
 		}
+		p.TransactionID, p.UsedDataBlocks = pool.TransactionID, pool.UsedDataBlocks
 		return p, nil
 	}
-	if t, _, ok, err := statusOf(ctx, r, name+"-tpool"); err == nil && ok {
-		p.TpoolTarget = t
+	switch tpool, err := dmsetup.ReadStatus(ctx, r, name+"-tpool"); {
+	case err == nil:
+		p.TpoolTarget = tpool.Target
+	case !errors.Is(err, dmsetup.ErrNotFound):
+		return p, fmt.Errorf("reading thin pool %s: %w", name, err)
 	}
 	return p, nil
-}
-
-// statusOf runs dmsetup status and returns the first segment's target type
-// and the target's own fields.
-func statusOf(ctx context.Context, r runner.Runner, name string) (target string, fields []string, exists bool, err error) {
-	res, err := r.Run(ctx, runner.Command(dmsetupStatus(name)...))
-	if err != nil {
-		if runner.ExitCodeOf(err) == 1 && strings.Contains(string(res.Stderr)+string(res.Stdout), "does not exist") {
-			return "", nil, false, nil
-		}
-		return "", nil, false, fmt.Errorf("reading thin pool %s: %w", name, err)
-	}
-	line, _, _ := strings.Cut(strings.TrimSpace(string(res.Stdout)), "\n")
-	// "<start> <length> <target> <target fields...>"
-	f := strings.Fields(line)
-	if len(f) < 3 {
-		return "", nil, false, fmt.Errorf("reading thin pool %s: unexpected dmsetup status output %q", name, line)
-	}
-	return f[2], f[3:], true, nil
 }

@@ -1,10 +1,15 @@
 package dockerstorage
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
+
+	"github.com/coreos/go-systemd/v22/unit"
 
 	"github.com/directlvm/docker/internal/docker"
 	"github.com/directlvm/docker/internal/systemd"
@@ -18,6 +23,7 @@ func unitCommands(u systemd.UnitState) ([]docker.Command, *docker.Environment, e
 	files := append([]string{u.FragmentPath}, u.DropInPaths...)
 	var execSources []string          // one per effective ExecStart= line
 	envSources := map[string]string{} // variable -> file of its Environment=
+	unreadable := false               // a file the parser refused: attribute to the unit as a whole
 	for _, path := range files {
 		if path == "" {
 			continue
@@ -28,16 +34,24 @@ func unitCommands(u systemd.UnitState) ([]docker.Command, *docker.Environment, e
 		} else if err != nil {
 			return nil, nil, err
 		}
-		for _, a := range serviceAssignments(data) {
-			switch a.key {
+		opts, err := serviceOptions(path, data)
+		if err != nil {
+			// systemd read it (the commands come from systemd itself); only
+			// which file set what is lost, e.g. to a line over the
+			// parser's 2048 bytes.
+			unreadable = true
+			continue
+		}
+		for _, o := range opts {
+			switch o.Name {
 			case "ExecStart":
-				if a.value == "" {
+				if o.Value == "" {
 					execSources = nil // an empty ExecStart= resets the list
 				} else {
 					execSources = append(execSources, path)
 				}
 			case "Environment":
-				for _, w := range unitWords(a.value) {
+				for _, w := range unitWords(o.Value) {
 					if name, _, ok := strings.Cut(w, "="); ok {
 						envSources[name] = path
 					}
@@ -52,7 +66,7 @@ func unitCommands(u systemd.UnitState) ([]docker.Command, *docker.Environment, e
 	cmds := make([]docker.Command, len(u.ExecStart))
 	for i, argv := range u.ExecStart {
 		source := unitName
-		if len(execSources) == len(u.ExecStart) {
+		if !unreadable && len(execSources) == len(u.ExecStart) {
 			source = execSources[i]
 		}
 		cmds[i] = docker.Command{Argv: argv, Source: source}
@@ -62,7 +76,7 @@ func unitCommands(u systemd.UnitState) ([]docker.Command, *docker.Environment, e
 	for _, kv := range u.Environment {
 		name, value, _ := strings.Cut(kv, "=")
 		source := envSources[name]
-		if source == "" {
+		if source == "" || unreadable {
 			source = unitName
 		}
 		env.Set(name, value, "Environment= in "+source)
@@ -81,37 +95,20 @@ func unitCommands(u systemd.UnitState) ([]docker.Command, *docker.Environment, e
 	return cmds, env, nil
 }
 
-// assignment is one Key=Value of a unit file's [Service] section.
-type assignment struct{ key, value string }
-
-// serviceAssignments reads the [Service] section of a unit file
-// (systemd.syntax(7)): comments start with # or ;, a backslash at the end
-// of a line continues it, whitespace around "=" is dropped.
-func serviceAssignments(data []byte) []assignment {
-	var out []assignment
-	section := ""
-	lines := strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n")
-	for i := 0; i < len(lines); i++ {
-		line := strings.TrimSpace(lines[i])
-		for strings.HasSuffix(line, `\`) && i+1 < len(lines) {
-			i++
-			next := strings.TrimSpace(lines[i])
-			if strings.HasPrefix(next, "#") || strings.HasPrefix(next, ";") {
-				continue // comment lines inside a continuation are skipped
-			}
-			line = strings.TrimSuffix(line, `\`) + " " + next
-		}
-		switch {
-		case line == "" || line[0] == '#' || line[0] == ';':
-		case line[0] == '[':
-			section = strings.Trim(line, "[]")
-		case section == "Service":
-			if k, v, ok := strings.Cut(line, "="); ok {
-				out = append(out, assignment{strings.TrimSpace(k), strings.TrimSpace(v)})
-			}
-		}
+// serviceOptions reads the [Service] section of a unit file
+// (systemd.syntax(7)) with go-systemd's unit parser.
+func serviceOptions(path string, data []byte) ([]*unit.UnitOption, error) {
+	opts, err := unit.DeserializeOptions(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("reading unit file %s: %w", path, err)
 	}
-	return out
+	opts = slices.DeleteFunc(opts, func(o *unit.UnitOption) bool { return o.Section != "Service" })
+	for _, o := range opts {
+		// The parser keeps continuations as written; systemd reads each
+		// backslash-newline as a space.
+		o.Value = strings.ReplaceAll(o.Value, "\\\n", " ")
+	}
+	return opts, nil
 }
 
 // unitWords splits an Environment= value into its words: whitespace

@@ -66,13 +66,8 @@ func RunGoTests(ctx context.Context, r runner.Runner, o TestOptions) (bool, erro
 		return false, err
 	}
 	defer os.RemoveAll(build)
-	for i := range pkgs {
-		p := &pkgs[i]
-		p.Binary = filepath.Join(build, strings.ReplaceAll(p.ImportPath, "/", "_")+".test")
-		if _, err := r.Run(ctx, runner.Cmd{Argv: []string{"go", "test", "-c", "-o", p.Binary, p.ImportPath},
-			Env: []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"}}); err != nil {
-			return false, fmt.Errorf("compiling guest tests of %s: %w", p.ImportPath, err)
-		}
+	if err := compileGuestTests(ctx, r, build, pkgs); err != nil {
+		return false, err
 	}
 	o.Log("compiled %d guest test binaries in %s", len(pkgs), time.Since(start).Round(100*time.Millisecond))
 
@@ -104,35 +99,9 @@ func RunGoTests(ctx context.Context, r runner.Runner, o TestOptions) (bool, erro
 	if o.Run == "" {
 		o.Run = "^TestGuest"
 	}
-	var total testCounts
-	allOK := true
-	for _, p := range pkgs {
-		remoteDir := "/root/guest-tests/" + filepath.Base(p.Binary) + ".d"
-		if err := vm.Upload(ctx, p.Binary, remoteDir+"/pkg.test", 0o755); err != nil {
-			return false, err
-		}
-		if err := uploadTestdata(ctx, vm, p.Dir, remoteDir); err != nil {
-			return false, err
-		}
-		remote := runner.Join([]string{"env", EnvInGuest + "=1", EnvGuestDisks + "=" + strings.Join(serials, ","),
-			"sh", "-c", `cd "$1" && exec ./pkg.test -test.v -test.count=1 -test.run "$3" -test.timeout "$2"`,
-			"sh", remoteDir, o.Timeout.String(), o.Run})
-		fmt.Fprintf(o.Out, "=== guest: %s\n", p.ImportPath)
-		var buf bytes.Buffer
-		t := time.Now()
-		_, err := vm.SSH(ctx, runner.Cmd{Argv: []string{remote}, Stdout: io.MultiWriter(o.Out, &buf), Stderr: io.MultiWriter(o.Out, &buf), Timeout: o.Timeout + time.Minute})
-		c := countTests(buf.String())
-		total.add(c)
-		if err != nil || c.failed > 0 {
-			allOK = false
-			fmt.Fprintf(o.Out, "=== guest: %s FAILED after %s: %v\n", p.ImportPath, time.Since(t).Round(100*time.Millisecond), err)
-			if !vm.Alive() {
-				fmt.Fprintf(o.Out, "the guest died; console:\n%s\n", vm.ConsoleTail(60))
-				break
-			}
-			continue
-		}
-		fmt.Fprintf(o.Out, "=== guest: %s ok in %s\n", p.ImportPath, time.Since(t).Round(100*time.Millisecond))
+	total, allOK, err := runInGuest(ctx, vm, pkgs, serials, o)
+	if err != nil {
+		return false, err
 	}
 	fmt.Fprintf(o.Out, "guest: %d passed, %d failed, %d skipped\n", total.passed, total.failed, total.skipped)
 	if total.passed == 0 {
@@ -224,4 +193,55 @@ func countTests(out string) testCounts {
 		}
 	}
 	return c
+}
+
+// compileGuestTests builds each package's test binary into dir, static for
+// the guest.
+func compileGuestTests(ctx context.Context, r runner.Runner, dir string, pkgs []testPackage) error {
+	for i := range pkgs {
+		p := &pkgs[i]
+		p.Binary = filepath.Join(dir, strings.ReplaceAll(p.ImportPath, "/", "_")+".test")
+		if _, err := r.Run(ctx, runner.Cmd{Argv: []string{"go", "test", "-c", "-o", p.Binary, p.ImportPath},
+			Env: []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"}}); err != nil {
+			return fmt.Errorf("compiling guest tests of %s: %w", p.ImportPath, err)
+		}
+	}
+	return nil
+}
+
+// runInGuest uploads each package's test binary and testdata to the guest
+// and runs it there, with the data disks' serials in the environment. It
+// stops early when the guest dies.
+func runInGuest(ctx context.Context, vm *VM, pkgs []testPackage, serials []string, o TestOptions) (testCounts, bool, error) {
+	var total testCounts
+	allOK := true
+	for _, p := range pkgs {
+		remoteDir := "/root/guest-tests/" + filepath.Base(p.Binary) + ".d"
+		if err := vm.Upload(ctx, p.Binary, remoteDir+"/pkg.test", 0o755); err != nil {
+			return total, false, err
+		}
+		if err := uploadTestdata(ctx, vm, p.Dir, remoteDir); err != nil {
+			return total, false, err
+		}
+		remote := runner.Join([]string{"env", EnvInGuest + "=1", EnvGuestDisks + "=" + strings.Join(serials, ","),
+			"sh", "-c", `cd "$1" && exec ./pkg.test -test.v -test.count=1 -test.run "$3" -test.timeout "$2"`,
+			"sh", remoteDir, o.Timeout.String(), o.Run})
+		fmt.Fprintf(o.Out, "=== guest: %s\n", p.ImportPath)
+		var buf bytes.Buffer
+		t := time.Now()
+		_, err := vm.SSH(ctx, runner.Cmd{Argv: []string{remote}, Stdout: io.MultiWriter(o.Out, &buf), Stderr: io.MultiWriter(o.Out, &buf), Timeout: o.Timeout + time.Minute})
+		c := countTests(buf.String())
+		total.add(c)
+		if err != nil || c.failed > 0 {
+			allOK = false
+			fmt.Fprintf(o.Out, "=== guest: %s FAILED after %s: %v\n", p.ImportPath, time.Since(t).Round(100*time.Millisecond), err)
+			if !vm.Alive() {
+				fmt.Fprintf(o.Out, "the guest died; console:\n%s\n", vm.ConsoleTail(60))
+				break
+			}
+			continue
+		}
+		fmt.Fprintf(o.Out, "=== guest: %s ok in %s\n", p.ImportPath, time.Since(t).Round(100*time.Millisecond))
+	}
+	return total, allOK, nil
 }

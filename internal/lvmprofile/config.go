@@ -8,13 +8,12 @@
 package lvmprofile
 
 import (
-	"errors"
-	"fmt"
 	"path/filepath"
 	"strings"
 
 	"github.com/directlvm/docker/internal/ansible"
 	"github.com/directlvm/docker/internal/lvm"
+	"github.com/directlvm/docker/internal/module"
 )
 
 // Name is the module's name.
@@ -44,6 +43,17 @@ func Spec() ansible.Spec {
 	}
 }
 
+// Options are the module's options as Ansible passes them, one field each.
+type Options struct {
+	Name       string `ansible:"name"`
+	Threshold  int64  `ansible:"autoextend_threshold"`
+	Percent    int64  `ansible:"autoextend_percent"`
+	ProfileDir string `ansible:"profile_dir"`
+	LV         string `ansible:"lv"`
+	Monitor    bool   `ansible:"monitor"`
+	State      string `ansible:"state"`
+}
+
 // Config is the validated request.
 type Config struct {
 	// CheckMode is set for a check-mode run: a pool that does not exist
@@ -69,46 +79,45 @@ func (c Config) Pool() string {
 }
 
 // ParseConfig validates the options and reports every problem at once.
-func ParseConfig(p ansible.Params) (Config, error) {
+func ParseConfig(o Options) (Config, error) {
 	c := Config{
-		Name:       p.String("name"),
-		ProfileDir: p.String("profile_dir"),
-		Monitor:    p.Bool("monitor"),
-		Absent:     p.String("state") == "absent",
+		Name:       o.Name,
+		ProfileDir: o.ProfileDir,
+		Monitor:    o.Monitor,
+		Absent:     o.State == "absent",
 	}
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	var bad module.Problems
 
 	if !lvm.ValidName(c.Name) {
-		bad("name=%q is not a valid profile name: use letters, digits and + _ . - (not starting with -); LVM reads it from NAME.profile", c.Name)
+		bad.Add("name=%q is not a valid profile name: use letters, digits and + _ . - (not starting with -); LVM reads it from NAME.profile", c.Name)
 	}
-	threshold, percent := p.Int("autoextend_threshold"), p.Int("autoextend_percent")
+	threshold, percent := o.Threshold, o.Percent
 	switch {
 	case threshold < minThreshold:
-		bad("autoextend_threshold=%d is below %d: LVM would silently use %d instead; give %d to 100 (100 disables autoextend)",
+		bad.Add("autoextend_threshold=%d is below %d: LVM would silently use %d instead; give %d to 100 (100 disables autoextend)",
 			threshold, minThreshold, minThreshold, minThreshold)
 	case threshold > disabledThreshold:
-		bad("autoextend_threshold=%d is above 100: it is the percentage of the pool in use at which it grows; give %d to 100 (100 disables autoextend)",
+		bad.Add("autoextend_threshold=%d is above 100: it is the percentage of the pool in use at which it grows; give %d to 100 (100 disables autoextend)",
 			threshold, minThreshold)
 	}
 	if percent <= 0 {
-		bad("autoextend_percent=%d must be greater than 0: it is how much of its current size the pool grows by each time (Docker's documentation uses 20)", percent)
+		bad.Add("autoextend_percent=%d must be greater than 0: it is how much of its current size the pool grows by each time (Docker's documentation uses 20)", percent)
 	}
 	c.Threshold, c.Percent = int(threshold), int(percent)
 
 	if c.ProfileDir != "" {
 		if !filepath.IsAbs(c.ProfileDir) {
-			bad("profile_dir=%q is not an absolute path; leave it out to use LVM's own (lvmconfig config/profile_dir)", c.ProfileDir)
+			bad.Add("profile_dir=%q is not an absolute path; leave it out to use LVM's own (lvmconfig config/profile_dir)", c.ProfileDir)
 		}
 		c.ProfileDir = filepath.Clean(c.ProfileDir)
 	}
-	if lv := p.String("lv"); lv != "" {
+	if lv := o.LV; lv != "" {
 		vg, name, ok := strings.Cut(lv, "/")
 		if !ok || !lvm.ValidName(vg) || !lvm.ValidName(name) {
-			bad("lv=%q is not VG/LV: give the thin pool as volume group and LV name, e.g. docker/thinpool", lv)
+			bad.Add("lv=%q is not VG/LV: give the thin pool as volume group and LV name, e.g. docker/thinpool", lv)
 		} else {
 			c.VG, c.LV = vg, name
 		}
 	}
-	return c, errors.Join(errs...)
+	return c, bad.Err()
 }

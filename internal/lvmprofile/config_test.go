@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/directlvm/docker/internal/ansible"
+	"github.com/directlvm/docker/internal/module/moduletest"
 )
 
 func TestTheDefaultsAreDockersDocumentedProfile(t *testing.T) {
@@ -35,7 +36,7 @@ func TestEveryBadOptionIsReportedAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = ParseConfig(req.Params)
+	_, err = moduletest.Parse(req.Params, ParseConfig)
 	if err == nil {
 		t.Fatal("want errors")
 	}
@@ -61,7 +62,7 @@ func TestThresholdsFrom50To100AreAccepted(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ParseConfig(req.Params); (err == nil) != tc.ok {
+		if _, err := moduletest.Parse(req.Params, ParseConfig); (err == nil) != tc.ok {
 			t.Errorf("threshold %d: accepted=%v, want %v (%v)", tc.threshold, err == nil, tc.ok, err)
 		}
 	}

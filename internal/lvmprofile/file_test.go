@@ -3,48 +3,9 @@ package lvmprofile
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 )
-
-func TestWriteFileReplacesAtomicallyWithItsOwnMode(t *testing.T) {
-	old := syscall.Umask(0o077) // a strict umask must not change the mode
-	defer syscall.Umask(old)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "docker-thinpool.profile")
-	if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := writeFile(path, golden(t), FileMode); err != nil {
-		t.Fatal(err)
-	}
-	got, _ := os.ReadFile(path)
-	fi, _ := os.Stat(path)
-	if string(got) != string(golden(t)) || fi.Mode().Perm() != 0o644 {
-		t.Errorf("content %q, mode %04o", got, fi.Mode().Perm())
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("a temporary file was left behind: %v", entries)
-	}
-}
-
-func TestAFailedWriteLeavesTheOldFileAndNoTemporary(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "docker-thinpool.profile")
-	if err := os.Mkdir(path, 0o755); err != nil { // rename over a directory fails
-		t.Fatal(err)
-	}
-	err := writeFile(path, golden(t), FileMode)
-	if err == nil || !strings.Contains(err.Error(), path) {
-		t.Fatalf("want an error naming %s, got %v", path, err)
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("a temporary file was left behind: %v", entries)
-	}
-}
 
 func TestTheProfileDirectoryIsCreated0755(t *testing.T) {
 	old := syscall.Umask(0o077)
@@ -55,11 +16,5 @@ func TestTheProfileDirectoryIsCreated0755(t *testing.T) {
 	}
 	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o755 {
 		t.Errorf("%s: %v, %v", dir, fi.Mode(), err)
-	}
-}
-
-func TestRemovingAMissingFileIsSuccess(t *testing.T) {
-	if err := removeFile(filepath.Join(t.TempDir(), "gone.profile")); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -5,16 +5,15 @@ import (
 	"io/fs"
 	"os"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/directlvm/docker/internal/ansible"
 	"github.com/directlvm/docker/internal/ansible/ansibletest"
 	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/lvm/lvmtest"
+	"github.com/directlvm/docker/internal/module/moduletest"
 	"github.com/directlvm/docker/internal/runner"
 	"github.com/directlvm/docker/internal/systemd"
 )
@@ -142,35 +141,17 @@ func report(t *testing.T, s string) *lvm.Report {
 // config builds a Config from module options, as Ansible would pass them.
 func config(t *testing.T, opts map[string]any) Config {
 	t.Helper()
-	req, err := ansible.NewRequest(ansible.Module{Name: Name, Spec: Spec()}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := ParseConfig(req.Params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return moduletest.Config(t, Name, Spec(), ParseConfig, opts)
 }
 
 func assertActions(t *testing.T, p *Plan, want ...string) {
 	t.Helper()
-	got := p.Strings()
-	if !slices.Equal(got, want) {
-		t.Errorf("plan:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
-	}
+	moduletest.AssertSteps(t, p, want...)
 }
 
 func assertRefused(t *testing.T, p *Plan, err error, want ...string) {
 	t.Helper()
-	if _, ok := err.(*Refusal); !ok {
-		t.Fatalf("want a refusal, got plan %v, error %v", p, err)
-	}
-	for _, w := range want {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("refusal %q does not say %q", err, w)
-		}
-	}
+	moduletest.AssertRefused(t, p, err, want...)
 }
 
 // golden is the profile with the default settings, byte for byte.
@@ -192,3 +173,8 @@ func validate(t *testing.T) string {
 func fsMode(perm uint32) fs.FileMode { return fs.FileMode(perm) }
 
 const dirBit = fs.ModeDir
+
+func must[T any](t testing.TB, m map[string]any, key string) T {
+	t.Helper()
+	return moduletest.Must[T](t, m, key)
+}

@@ -6,128 +6,117 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/directlvm/docker/internal/ansible"
 	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/lvm"
+	"github.com/directlvm/docker/internal/module"
 	"github.com/directlvm/docker/internal/runner"
 	"github.com/directlvm/docker/internal/systemd"
 )
 
 // Module is lvm_profile reaching the machine through h.
 func Module(h Host) ansible.Module {
-	return ansible.Module{Name: Name, Spec: Spec(), Run: func(ctx context.Context, req *ansible.Request) (*ansible.Result, error) {
-		return run(ctx, h, req)
-	}}
+	return module.Definition[Options, Config, ProfileState]{Name: Name, Spec: Spec(), ResultKey: "profile", FactKey: "directlvm_profile",
+		Lock: h.Lock, Run: h.Run, Parse: ParseConfig, Start: h.start}.Module()
 }
 
 // RealHost is this machine.
 func RealHost() Host {
 	return Host{
-		Run: runner.New(runner.Config{DefaultTimeout: 5 * time.Minute}),
-		Systemd: func(ctx context.Context) (Systemd, error) {
-			m, err := systemd.Connect(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return m, nil
-		},
+		Run:         runner.New(runner.Config{DefaultTimeout: 5 * time.Minute}),
+		Systemd:     systemd.ConnectAs[Systemd],
 		UnitTimeout: defaultUnitTimeout,
 		Lock:        hostlock.At(hostlock.DefaultPath, hostlock.DefaultWait),
 	}
 }
 
-func run(ctx context.Context, h Host, req *ansible.Request) (*ansible.Result, error) {
-	c, err := ParseConfig(req.Params)
+// defaultUnitTimeout bounds a unit's start when the Host sets no timeout.
+const defaultUnitTimeout = 2 * time.Minute
+
+// job is one run: the request, the host, what was observed and the plan.
+type job struct {
+	h    Host
+	c    Config
+	obs  *Observed
+	plan *Plan
+}
+
+// start connects to systemd when the units matter, observes and plans.
+func (h Host) start(ctx context.Context, req *ansible.Request, c Config) (module.Job[ProfileState], error) {
 	c.CheckMode = req.CheckMode
-	if err != nil {
-		return nil, err
-	}
-	// Held from the first read to the last, in check mode too: another
-	// run changing the host meanwhile would make the plan wrong.
-	release, err := h.Lock(ctx, hostlock.Self(Name, req.CheckMode))
-	if err != nil {
-		return nil, err
-	}
-	defer release()
 	var sd Systemd
 	if c.Monitor && !c.Absent {
+		var err error
 		if sd, err = h.Systemd(ctx); err != nil {
 			return nil, fmt.Errorf("%w (or set monitor=false to leave monitoring and its services alone)", err)
 		}
-		defer sd.Close()
 	}
+	j := &job{h: h, c: c}
 	obs, err := observe(ctx, h, sd, c)
 	if err != nil {
+		j.Close()
 		return nil, err
 	}
+	j.obs = obs
 	for _, w := range obs.Warnings {
-		req.Warn(w)
+		req.Warn(w) // before planning: a refusal carries them too
 	}
-	var plan *Plan
 	if c.Absent {
-		plan, err = PlanAbsent(c, obs)
+		j.plan, err = PlanAbsent(c, obs)
 	} else {
-		plan, err = PlanPresent(c, obs)
+		j.plan, err = PlanPresent(c, obs)
 	}
 	if err != nil {
+		j.Close()
 		return nil, err
 	}
-	for _, w := range plan.Warnings {
-		req.Warn(w)
-	}
+	return j, nil
+}
 
-	before := stateOf(c, obs.Path, contentOf(obs.File), obs.LVM)
+func (j *job) Plan() *Plan { return j.plan }
+
+func (j *job) Close() {
+	if j.obs != nil && j.obs.systemd != nil {
+		j.obs.systemd.Close()
+	}
+}
+
+// Reread describes the profile from the file and LVM as they are now.
+func (j *job) Reread(ctx context.Context) (ProfileState, error) {
+	rep, err := lvm.Read(ctx, j.h.Run)
+	if err != nil {
+		return ProfileState{}, err
+	}
+	f, err := readFile(j.obs.Path)
+	if err != nil {
+		return ProfileState{}, err
+	}
+	return stateOf(j.c, j.obs.Path, contentOf(f), rep), nil
+}
+
+func (j *job) Verify(ctx context.Context, after ProfileState) error {
+	return verify(ctx, j.c, j.obs.systemd, after)
+}
+
+func (j *job) Summary(after ProfileState) string { return summary(j.c, after) }
+
+// Diff shows the file: as found, and as the request has it.
+func (j *job) Diff(ProfileState, ProfileState) *ansible.Diff {
 	var wanted []byte
-	if !c.Absent {
-		wanted = Render(c.Threshold, c.Percent)
+	if !j.c.Absent {
+		wanted = Render(j.c.Threshold, j.c.Percent)
 	}
-	res := &ansible.Result{Changed: len(plan.Actions) > 0}
-	report := func(s ProfileState, actions []string) {
-		res.Values = map[string]any{"profile": s, "actions": actions}
-		res.Facts = map[string]any{"directlvm_profile": s}
-		res.Diff = &ansible.Diff{Before: string(contentOf(obs.File)), After: string(wanted), BeforeHeader: obs.Path, AfterHeader: obs.Path}
-		if w := roomWarning(c, s); w != "" {
-			req.Warn(w)
-		}
-	}
+	return &ansible.Diff{Before: string(contentOf(j.obs.File)), After: string(wanted), BeforeHeader: j.obs.Path, AfterHeader: j.obs.Path}
+}
 
-	switch {
-	case !res.Changed:
-		report(before, plan.Strings())
-		res.Msg = fmt.Sprintf("profile %s is as requested", obs.Path)
-		if c.Absent {
-			res.Msg = fmt.Sprintf("profile %s is absent", obs.Path)
-		}
-		return res, nil
-	case req.CheckMode:
-		report(predict(c, obs), plan.Strings())
-		res.Msg = fmt.Sprintf("check mode: %d action(s) would run: %s", len(plan.Actions), strings.Join(plan.Strings(), "; "))
-		return res, nil
+// Notes warns when the VG has no room for one autoextend step.
+func (j *job) Notes(s ProfileState) []string {
+	if w := roomWarning(j.c, s); w != "" {
+		return []string{w}
 	}
-
-	done, err := apply(ctx, h, sd, plan)
-	if err != nil {
-		after := before
-		if s, rerr := reread(context.WithoutCancel(ctx), h, c, obs.Path); rerr == nil {
-			after = s
-		}
-		report(after, done)
-		return res, err
-	}
-	after, err := reread(ctx, h, c, obs.Path)
-	if err != nil {
-		report(before, done)
-		return res, fmt.Errorf("all %d step(s) ran, but re-reading the state failed: %w", len(done), err)
-	}
-	report(after, done)
-	if err := verify(ctx, c, sd, after); err != nil {
-		return res, err
-	}
-	res.Msg = summary(c, after)
-	return res, nil
+	return nil
 }
 
 func contentOf(f *FileState) []byte {
@@ -135,19 +124,6 @@ func contentOf(f *FileState) []byte {
 		return nil
 	}
 	return f.Content
-}
-
-// reread describes the profile from the file and LVM as they are now.
-func reread(ctx context.Context, h Host, c Config, path string) (ProfileState, error) {
-	rep, err := lvm.Read(ctx, h.Run)
-	if err != nil {
-		return ProfileState{}, err
-	}
-	f, err := readFile(path)
-	if err != nil {
-		return ProfileState{}, err
-	}
-	return stateOf(c, path, contentOf(f), rep), nil
 }
 
 // verify checks the re-read state, and the units, against the request.

@@ -44,10 +44,15 @@ func mustSucceed(t *testing.T, res map[string]any, changed bool) {
 	}
 }
 
-func actionsOf(res map[string]any) []string {
+func actionsOf(t *testing.T, res map[string]any) []string {
+	t.Helper()
 	var out []string
-	for _, a := range res["actions"].([]any) {
-		out = append(out, a.(string))
+	for _, a := range must[[]any](t, res, "actions") {
+		s, ok := a.(string)
+		if !ok {
+			t.Fatalf("actions holds %T %v, not a string", a, a)
+		}
+		out = append(out, s)
 	}
 	return out
 }
@@ -61,15 +66,15 @@ func TestAConvergedHostRunsTwoLVMCommandsAndChangesNothing(t *testing.T) {
 	sd := servicesUp()
 	res := execute(t, host(f, sd), map[string]any{"lv": "docker/thinpool", "_ansible_diff": true})
 	mustSucceed(t, res, false)
-	if len(f.Calls()) != 2 || len(res["actions"].([]any)) != 0 || len(sd.calls) != 0 {
+	if len(f.Calls()) != 2 || len(must[[]any](t, res, "actions")) != 0 || len(sd.calls) != 0 {
 		t.Errorf("a converged host must only read: commands %v, systemd %v", f.Calls(), sd.calls)
 	}
-	profile := res["profile"].(map[string]any)
+	profile := must[map[string]any](t, res, "profile")
 	if profile["path"] != path || profile["threshold"] != float64(80) || profile["percent"] != float64(20) ||
 		profile["monitored"] != true || !slices.Equal(toStrings(profile["attached_to"]), []string{"docker/thinpool"}) {
 		t.Errorf("profile: %v", profile)
 	}
-	if facts := res["ansible_facts"].(map[string]any); facts["directlvm_profile"] == nil {
+	if facts := must[map[string]any](t, res, "ansible_facts"); facts["directlvm_profile"] == nil {
 		t.Errorf("fact directlvm_profile missing: %v", facts)
 	}
 	if !sd.closed {
@@ -107,24 +112,30 @@ func TestCheckModeChangesNothingAndSaysWhatItWouldDo(t *testing.T) {
 	}
 	want := []string{validate(t), "create directory " + dir + " (mode 0755)", "write " + path, attach,
 		"systemctl enable lvm2-monitor.service", "systemctl start lvm2-monitor.service", monitor}
-	if got := actionsOf(res); !slices.Equal(got, want) {
+	if got := actionsOf(t, res); !slices.Equal(got, want) {
 		t.Errorf("actions:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
-	diff := res["diff"].(map[string]any)
+	diff := must[map[string]any](t, res, "diff")
 	if diff["before"] != "" || diff["after"] != string(golden(t)) || diff["before_header"] != path || diff["after_header"] != path {
 		t.Errorf("diff: %v", diff)
 	}
-	profile := res["profile"].(map[string]any)
+	profile := must[map[string]any](t, res, "profile")
 	if profile["present"] != true || profile["monitored"] != true || !slices.Contains(toStrings(profile["attached_to"]), "docker/thinpool") {
 		t.Errorf("check mode must report the state it would lead to: %v", profile)
 	}
-	if !strings.HasPrefix(res["msg"].(string), "check mode: 7 action(s) would run") {
+	if !strings.HasPrefix(must[string](t, res, "msg"), "check mode: 7 step(s) would run") {
 		t.Errorf("msg: %v", res["msg"])
 	}
 }
 
-func TestApplyWritesValidatesAttachesMonitorsAndReReads(t *testing.T) {
-	dir, path := profileDirIn(t)
+// applyOnThePool runs the module in diff mode on a host whose profile
+// holds other settings, whose pool is unmonitored and without the profile,
+// and whose dm-event.socket is disabled: it writes, attaches, monitors and
+// enables. It returns the result, the profile directory and file, and the
+// systemd fake.
+func applyOnThePool(t *testing.T) (res map[string]any, dir, path string, sd *fakeSystemd) {
+	t.Helper()
+	dir, path = profileDirIn(t)
 	writeProfile(t, path, []byte("activation { thin_pool_autoextend_threshold=70 }\n"))
 	f := runner.NewFake(t)
 	lvmconfigSays(f, dir)
@@ -133,8 +144,13 @@ func TestApplyWritesValidatesAttachesMonitorsAndReReads(t *testing.T) {
 	f.Expect(strings.Fields(attach)...)
 	f.Expect(strings.Fields(monitor)...)
 	fullreport(f, attached(raw(t, lvmtest.Pool)))
-	sd := servicesUp().with("dm-event.socket", func(u *systemd.UnitState) { u.UnitFileState = "disabled" })
-	res := execute(t, host(f, sd), map[string]any{"lv": "docker/thinpool", "_ansible_diff": true})
+	sd = servicesUp().with("dm-event.socket", func(u *systemd.UnitState) { u.UnitFileState = "disabled" })
+	res = execute(t, host(f, sd), map[string]any{"lv": "docker/thinpool", "_ansible_diff": true})
+	return res, dir, path, sd
+}
+
+func TestApplyWritesValidatesAttachesMonitorsAndReReads(t *testing.T) {
+	res, dir, path, sd := applyOnThePool(t)
 	mustSucceed(t, res, true)
 
 	got, err := os.ReadFile(path)
@@ -147,11 +163,11 @@ func TestApplyWritesValidatesAttachesMonitorsAndReReads(t *testing.T) {
 	if !slices.Equal(sd.calls, []string{"enable dm-event.socket"}) {
 		t.Errorf("systemd: %v", sd.calls)
 	}
-	diff := res["diff"].(map[string]any)
+	diff := must[map[string]any](t, res, "diff")
 	if diff["before"] != "activation { thin_pool_autoextend_threshold=70 }\n" || diff["after"] != string(golden(t)) {
 		t.Errorf("diff: %v", diff)
 	}
-	if msg := res["msg"].(string); !strings.Contains(msg, "attached to docker/thinpool, monitored by dmeventd") {
+	if msg := must[string](t, res, "msg"); !strings.Contains(msg, "attached to docker/thinpool, monitored by dmeventd") {
 		t.Errorf("msg: %s", msg)
 	}
 	entries, _ := os.ReadDir(dir)
@@ -167,7 +183,7 @@ func TestThreshold30IsRefusedBeforeAnythingRuns(t *testing.T) {
 	if res["failed"] != true {
 		t.Fatalf("want a failure: %v", res)
 	}
-	msg := res["msg"].(string)
+	msg := must[string](t, res, "msg")
 	for _, want := range []string{"autoextend_threshold=30 is below 50", "autoextend_percent=0 must be greater than 0"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("msg does not say %q: %s", want, msg)
@@ -188,7 +204,7 @@ func TestAProfileLVMRejectsIsNeverWritten(t *testing.T) {
 	if res["failed"] != true {
 		t.Fatalf("want a failure: %v", res)
 	}
-	msg := res["msg"].(string)
+	msg := must[string](t, res, "msg")
 	for _, want := range []string{"step 1 of 3", "LVM must accept the profile", "LVM configuration invalid", "0 step(s) before it completed"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("msg does not say %q: %s", want, msg)
@@ -197,7 +213,7 @@ func TestAProfileLVMRejectsIsNeverWritten(t *testing.T) {
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a profile LVM rejected was written")
 	}
-	if len(res["actions"].([]any)) != 0 {
+	if len(must[[]any](t, res, "actions")) != 0 {
 		t.Errorf("actions should list only what completed: %v", res["actions"])
 	}
 }
@@ -210,7 +226,7 @@ func TestAPoolThatStaysUnmonitoredFailsTheRun(t *testing.T) {
 	f.Expect(strings.Fields(monitor)...)
 	fullreport(f, unmonitored(attached(raw(t, lvmtest.Pool))))
 	res := execute(t, host(f, servicesUp()), map[string]any{"lv": "docker/thinpool", "profile_dir": dir})
-	if res["failed"] != true || !strings.Contains(res["msg"].(string), "docker/thinpool is not monitored by dmeventd") {
+	if res["failed"] != true || !strings.Contains(must[string](t, res, "msg"), "docker/thinpool is not monitored by dmeventd") {
 		t.Fatalf("want a failure naming the unmonitored pool: %v", res)
 	}
 	if res["changed"] != true {
@@ -226,7 +242,7 @@ func TestThePoolsRoomToGrowIsReported(t *testing.T) {
 	fullreport(f, raw(t, lvmtest.PoolInUseOther))
 	res := execute(t, host(f, servicesUp()), map[string]any{"lv": "docker/thinpool", "profile_dir": dir})
 	mustSucceed(t, res, false)
-	profile := res["profile"].(map[string]any)
+	profile := must[map[string]any](t, res, "profile")
 	if profile["autoextend_possible"] != false || profile["vg_free_bytes"] != float64(128<<20) {
 		t.Errorf("profile: %v", profile)
 	}
@@ -244,7 +260,7 @@ func TestThePoolsRoomToGrowIsReported(t *testing.T) {
 	f = runner.NewFake(t)
 	fullreport(f, edit(raw(t, lvmtest.PoolInUseOther), dockerVG, "vg_free", "2147483648"))
 	res = execute(t, host(f, servicesUp()), map[string]any{"lv": "docker/thinpool", "profile_dir": dir})
-	if res["profile"].(map[string]any)["autoextend_possible"] != true || res["warnings"] != nil {
+	if must[map[string]any](t, res, "profile")["autoextend_possible"] != true || res["warnings"] != nil {
 		t.Errorf("with room: %v", res)
 	}
 }
@@ -263,7 +279,7 @@ func TestAbsentDetachesAndRemovesTheFile(t *testing.T) {
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("%s is still there", path)
 	}
-	if got := actionsOf(res); !slices.Equal(got, []string{detach, "remove " + path}) {
+	if got := actionsOf(t, res); !slices.Equal(got, []string{detach, "remove " + path}) {
 		t.Errorf("actions: %v", got)
 	}
 }
@@ -274,7 +290,7 @@ func TestAbsentIsRefusedWhileAnotherPoolUsesTheProfile(t *testing.T) {
 	f := runner.NewFake(t)
 	fullreport(f, raw(t, lvmtest.PoolInUseOther))
 	res := execute(t, host(f, nil), map[string]any{"state": "absent", "profile_dir": dir})
-	if res["failed"] != true || !strings.Contains(res["msg"].(string), "still attached to docker/thinpool") {
+	if res["failed"] != true || !strings.Contains(must[string](t, res, "msg"), "still attached to docker/thinpool") {
 		t.Fatalf("want a refusal naming the pool: %v", res)
 	}
 	if _, err := os.Stat(path); err != nil {
@@ -289,7 +305,7 @@ func TestAHostWithoutSystemdFailsWithAWayOut(t *testing.T) {
 		return nil, errors.New("cannot reach systemd over D-Bus (/run/dbus/system_bus_socket): no such file")
 	}
 	res := execute(t, h, map[string]any{"lv": "docker/thinpool"})
-	if res["failed"] != true || !strings.Contains(res["msg"].(string), "monitor=false") {
+	if res["failed"] != true || !strings.Contains(must[string](t, res, "msg"), "monitor=false") {
 		t.Fatalf("want a failure suggesting monitor=false: %v", res)
 	}
 }
@@ -318,5 +334,18 @@ func TestARunThatCannotTakeTheHostLockFailsBeforeTouchingAnything(t *testing.T) 
 	}
 	if connected || len(f.Calls()) != 0 {
 		t.Errorf("ran without the lock: systemd connected %v, commands %v", connected, f.Calls())
+	}
+}
+
+func TestARefusalStillCarriesTheWarningsOfTheObservation(t *testing.T) {
+	f := runner.NewFake(t)
+	f.Expect(ProfileDirArgv()...).Stderr("  Configuration node config/profile_dir not found").Exit(5)
+	fullreport(f, raw(t, lvmtest.Pool))
+	res := execute(t, host(f, servicesUp()), map[string]any{"lv": "docker/nosuch", "monitor": false})
+	if res["failed"] != true || !strings.Contains(must[string](t, res, "msg"), "there is no such logical volume") {
+		t.Fatalf("want the refusal of a missing pool: %v", res)
+	}
+	if w := toStrings(res["warnings"]); len(w) != 1 || !strings.Contains(w[0], "cannot ask LVM for its profile directory") {
+		t.Errorf("warnings: %q", w)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/lvm"
+	"github.com/directlvm/docker/internal/module"
 	"github.com/directlvm/docker/internal/runner"
 	"github.com/directlvm/docker/internal/systemd"
 )
@@ -23,6 +24,8 @@ type Systemd interface {
 	Start(ctx context.Context, name string, timeout time.Duration) error
 	Close()
 }
+
+var _ Systemd = (*systemd.Manager)(nil)
 
 // Host is how the module reaches the machine: commands through Run, the
 // system manager through Systemd (opened only when monitor=true), unit
@@ -65,6 +68,11 @@ type Observed struct {
 	// and state=present.
 	Units    map[string]systemd.UnitState
 	Warnings []string
+
+	// systemd is the connection the plan's unit steps use (nil when
+	// monitor=false), bounding each start by unitTimeout.
+	systemd     Systemd
+	unitTimeout time.Duration
 }
 
 // FileState is what is at the profile's path.
@@ -76,7 +84,10 @@ type FileState struct {
 
 // observe reads the state. sd is nil when the units are not needed.
 func observe(ctx context.Context, h Host, sd Systemd, c Config) (*Observed, error) {
-	obs := &Observed{Dir: c.ProfileDir}
+	obs := &Observed{Dir: c.ProfileDir, systemd: sd, unitTimeout: h.UnitTimeout}
+	if obs.unitTimeout <= 0 {
+		obs.unitTimeout = defaultUnitTimeout
+	}
 	if obs.Dir == "" {
 		dir, warning := profileDir(ctx, h.Run)
 		obs.Dir = dir
@@ -88,7 +99,7 @@ func observe(ctx context.Context, h Host, sd Systemd, c Config) (*Observed, erro
 	case err == nil && fi.IsDir():
 		obs.DirExists = true
 	case err == nil:
-		return nil, &Refusal{Msg: fmt.Sprintf("profile directory %s is not a directory: give a directory as profile_dir, or leave profile_dir out to use LVM's own", obs.Dir)}
+		return nil, module.Refuse("profile directory %s is not a directory: give a directory as profile_dir, or leave profile_dir out to use LVM's own", obs.Dir)
 	case !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("profile directory: %w", err)
 	}

@@ -2,83 +2,49 @@ package lvmprofile
 
 import (
 	"bytes"
+	"context"
 	"fmt"
-	"io/fs"
 	"slices"
 	"strings"
 
+	"github.com/directlvm/docker/internal/atomicfile"
 	"github.com/directlvm/docker/internal/lvm"
-	"github.com/directlvm/docker/internal/runner"
+	"github.com/directlvm/docker/internal/module"
 )
 
-// Action is one step of a plan and why it is there. Exactly one of the
-// fields after Why is set.
-type Action struct {
-	Why    string
-	Argv   []string   // an LVM command, run through the runner
-	Mkdir  string     // create this directory (DirMode)
-	Write  *FileWrite // write the profile file atomically
-	Remove string     // remove this file
-	Enable []string   // enable these units (systemd, over D-Bus)
-	Start  string     // start this unit and wait for it (systemd, over D-Bus)
+// Plan is what a run will do (or, in check mode, would do), in order:
+// LVM commands, file changes and unit jobs.
+type Plan = module.Plan[ProfileState]
+
+func refuse(format string, args ...any) error { return module.Refuse(format, args...) }
+
+// The steps that are not LVM commands. Unit steps go through obs's
+// connection to systemd, opened only when monitor=true.
+func mkdirStep(dir string) module.Step {
+	return module.Func("LVM's profile directory does not exist", fmt.Sprintf("create directory %s (mode %04o)", dir, DirMode),
+		func(context.Context) error { return makeDir(dir) })
 }
 
-// FileWrite is a file's new content and mode.
-type FileWrite struct {
-	Path    string
-	Content []byte
-	Mode    fs.FileMode
+func writeStep(why, path string, content []byte) module.Step {
+	return module.Func(why, "write "+path, func(context.Context) error { return atomicfile.Write(path, content, FileMode) })
 }
 
-// String says what the action does the way an operator would type it.
-func (a Action) String() string {
-	switch {
-	case a.Argv != nil:
-		return runner.Join(a.Argv)
-	case a.Mkdir != "":
-		return fmt.Sprintf("create directory %s (mode %04o)", a.Mkdir, DirMode)
-	case a.Write != nil:
-		return "write " + a.Write.Path
-	case a.Remove != "":
-		return "remove " + a.Remove
-	case a.Enable != nil:
-		return "systemctl enable " + strings.Join(a.Enable, " ")
-	case a.Start != "":
-		return "systemctl start " + a.Start
-	}
-	return a.Why
+func removeStep(path string) module.Step {
+	return module.Func("remove the profile", "remove "+path, func(context.Context) error { return atomicfile.Remove(path) })
 }
 
-// Plan is what a run will do (or, in check mode, would do), in order. It
-// is data: check mode returns it, apply executes it.
-type Plan struct {
-	Actions  []Action
-	Warnings []string
+func enableStep(obs *Observed, names []string) module.Step {
+	return module.Func("keep pools monitored after a reboot", "systemctl enable "+strings.Join(names, " "),
+		func(ctx context.Context) error {
+			_, err := obs.systemd.Enable(ctx, names...)
+			return err
+		})
 }
 
-func (p *Plan) add(a Action) { p.Actions = append(p.Actions, a) }
-
-func (p *Plan) warn(format string, args ...any) {
-	p.Warnings = append(p.Warnings, fmt.Sprintf(format, args...))
-}
-
-// Strings lists the actions as String gives them.
-func (p *Plan) Strings() []string {
-	out := make([]string, 0, len(p.Actions))
-	for _, a := range p.Actions {
-		out = append(out, a.String())
-	}
-	return out
-}
-
-// Refusal is a request this module will not carry out on this host. It is
-// raised while observing or planning, so nothing has been changed.
-type Refusal struct{ Msg string }
-
-func (r *Refusal) Error() string { return r.Msg }
-
-func refuse(format string, args ...any) error {
-	return &Refusal{Msg: fmt.Sprintf(format, args...)}
+func startStep(obs *Observed, why, name string) module.Step {
+	return module.Func(why, "systemctl start "+name, func(ctx context.Context) error {
+		return obs.systemd.Start(ctx, name, obs.unitTimeout)
+	})
 }
 
 // okUnitFileStates are the unit file states that survive a reboot without
@@ -89,7 +55,8 @@ var okUnitFileStates = map[string]bool{"enabled": true, "static": true, "alias":
 // file, its attachment to the pool, the pool's monitoring and the services
 // that keep it.
 func PlanPresent(c Config, obs *Observed) (*Plan, error) {
-	p := &Plan{}
+	p := &Plan{Before: stateOf(c, obs.Path, contentOf(obs.File), obs.LVM), After: predict(c, obs),
+		Unchanged: fmt.Sprintf("profile %s is as requested", obs.Path)}
 	if err := planFile(p, c, obs); err != nil {
 		return nil, err
 	}
@@ -97,8 +64,8 @@ func PlanPresent(c Config, obs *Observed) (*Plan, error) {
 		lv, ok := obs.LVM.LV(c.VG, c.LV)
 		switch {
 		case !ok && c.CheckMode:
-			p.warn("check mode: %s does not exist yet (a real run creates it in an earlier task, e.g. directlvm.docker.lvm_thinpool); the profile would be attached and the pool monitored once it exists", c.Pool())
-			p.add(Action{Why: "attach the profile to " + c.Pool() + " once it exists", Argv: lvm.AttachProfile(c.Name, c.VG, c.LV)})
+			p.Warn("check mode: %s does not exist yet (a real run creates it in an earlier task, e.g. directlvm.docker.lvm_thinpool); the profile would be attached and the pool monitored once it exists", c.Pool())
+			p.Add(module.Command("attach the profile to "+c.Pool()+" once it exists", lvm.AttachProfile(c.Name, c.VG, c.LV)))
 			lv.Active = true // a new pool is active; its monitoring is planned below
 		case !ok:
 			return nil, refuse("lv=%s: there is no such logical volume; create the thin pool first (directlvm.docker.lvm_thinpool) or correct lv", c.Pool())
@@ -110,7 +77,7 @@ func PlanPresent(c Config, obs *Observed) (*Plan, error) {
 			if lv.Profile != "" {
 				why += " in place of profile " + lv.Profile
 			}
-			p.add(Action{Why: why, Argv: lvm.AttachProfile(c.Name, c.VG, c.LV)})
+			p.Add(module.Command(why, lvm.AttachProfile(c.Name, c.VG, c.LV)))
 		}
 		if c.Monitor && lv.Monitor != "monitored" && !lv.Active {
 			return nil, refuse("thin pool %s is not active, so dmeventd cannot monitor it: activate it (lvchange -ay %s) and run again, or set monitor=false",
@@ -123,12 +90,12 @@ func PlanPresent(c Config, obs *Observed) (*Plan, error) {
 		}
 		if c.LV != "" {
 			if lv, _ := obs.LVM.LV(c.VG, c.LV); lv.Monitor != "monitored" {
-				p.add(Action{Why: fmt.Sprintf("have dmeventd monitor %s (seg_monitor is %q)", c.Pool(), lv.Monitor), Argv: lvm.Monitor(c.VG, c.LV)})
+				p.Add(module.Command(fmt.Sprintf("have dmeventd monitor %s (seg_monitor is %q)", c.Pool(), lv.Monitor), lvm.Monitor(c.VG, c.LV)))
 			}
 		}
 	}
 	if c.Threshold == disabledThreshold {
-		p.warn("autoextend_threshold=100 disables autoextend: the pool will not grow by itself and Docker stops when it is full; give 50 to 99 to let it grow")
+		p.Warn("autoextend_threshold=100 disables autoextend: the pool will not grow by itself and Docker stops when it is full; give 50 to 99 to let it grow")
 	}
 	return p, nil
 }
@@ -152,11 +119,11 @@ func planFile(p *Plan, c Config, obs *Observed) error {
 	default:
 		return nil
 	}
-	p.add(Action{Why: "LVM must accept the profile before it is written", Argv: lvm.ValidateConfig(content)})
+	p.Add(module.Command("LVM must accept the profile before it is written", lvm.ValidateConfig(content)))
 	if !obs.DirExists {
-		p.add(Action{Why: "LVM's profile directory does not exist", Mkdir: obs.Dir})
+		p.Add(mkdirStep(obs.Dir))
 	}
-	p.add(Action{Why: why, Write: &FileWrite{Path: obs.Path, Content: content, Mode: FileMode}})
+	p.Add(writeStep(why, obs.Path, content))
 	return nil
 }
 
@@ -164,7 +131,7 @@ func planFile(p *Plan, c Config, obs *Observed) error {
 // reboot, refusing when one is missing or masked.
 func planUnits(p *Plan, obs *Observed) error {
 	var enable []string
-	var start []Action
+	var start []module.Step
 	for _, u := range Units {
 		st := obs.Units[u.Name]
 		switch {
@@ -179,13 +146,13 @@ func planUnits(p *Plan, obs *Observed) error {
 			enable = append(enable, u.Name)
 		}
 		if st.ActiveState != "active" {
-			start = append(start, Action{Why: fmt.Sprintf("%s is %s", u.Name, st.ActiveState), Start: u.Name})
+			start = append(start, startStep(obs, fmt.Sprintf("%s is %s", u.Name, st.ActiveState), u.Name))
 		}
 	}
 	if len(enable) > 0 {
-		p.add(Action{Why: "keep pools monitored after a reboot", Enable: enable})
+		p.Add(enableStep(obs, enable))
 	}
-	p.Actions = append(p.Actions, start...)
+	p.Add(start...)
 	return nil
 }
 
@@ -194,7 +161,8 @@ func planUnits(p *Plan, obs *Observed) error {
 // needs the file for every command on such an LV. Monitoring and the
 // services are left as they are: other pools may rely on them.
 func PlanAbsent(c Config, obs *Observed) (*Plan, error) {
-	p := &Plan{}
+	p := &Plan{Before: stateOf(c, obs.Path, contentOf(obs.File), obs.LVM), After: predict(c, obs),
+		Unchanged: fmt.Sprintf("profile %s is absent", obs.Path)}
 	var others []string
 	for _, lv := range obs.LVM.LVs {
 		if lv.Profile == c.Name && (lv.VG != c.VG || lv.Name != c.LV) {
@@ -208,14 +176,14 @@ func PlanAbsent(c Config, obs *Observed) (*Plan, error) {
 	}
 	if c.LV != "" {
 		if lv, ok := obs.LVM.LV(c.VG, c.LV); ok && lv.Profile == c.Name {
-			p.add(Action{Why: "detach the profile from " + c.Pool(), Argv: lvm.DetachProfile(c.VG, c.LV)})
+			p.Add(module.Command("detach the profile from "+c.Pool(), lvm.DetachProfile(c.VG, c.LV)))
 		}
 	}
 	if f := obs.File; f != nil {
 		if !f.Regular {
 			return nil, refuse("%s is not a regular file (%s): it is left alone; remove it yourself", obs.Path, f.Mode.Type())
 		}
-		p.add(Action{Why: "remove the profile", Remove: obs.Path})
+		p.Add(removeStep(obs.Path))
 	}
 	return p, nil
 }

@@ -220,7 +220,7 @@ func TestCheckModeBeforeThePoolExistsPlansWhatARealRunWouldDo(t *testing.T) {
 	if err != nil {
 		t.Fatalf("check mode must not refuse a pool an earlier task would create: %v", err)
 	}
-	got := strings.Join(p.Strings(), "\n")
+	got := strings.Join(p.Actions(), "\n")
 	for _, want := range []string{attach, monitor} {
 		if strings.Count(got, want) != 1 {
 			t.Errorf("want %q once in the plan:\n%s", want, got)

@@ -134,7 +134,7 @@ func TestGuestAProfiledPoolIsMonitoredAndGrowsByItself(t *testing.T) {
 	if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, Render(50, 20)) {
 		t.Errorf("%s: %q, %v", path, got, err)
 	}
-	if profile := res["profile"].(map[string]any); profile["autoextend_possible"] != true || profile["monitored"] != true {
+	if profile := must[map[string]any](t, res, "profile"); profile["autoextend_possible"] != true || profile["monitored"] != true {
 		t.Errorf("profile: %v", profile)
 	}
 
@@ -203,7 +203,7 @@ func TestGuestThreshold30IsRefusedAndNothingIsWritten(t *testing.T) {
 	const name = "directlvm-guesttest-30"
 	path := guestProfilePath(t, name)
 	res, calls := runReal(t, map[string]any{"name": name, "autoextend_threshold": 30})
-	if res["failed"] != true || !strings.Contains(res["msg"].(string), "below 50") {
+	if res["failed"] != true || !strings.Contains(must[string](t, res, "msg"), "below 50") {
 		t.Fatalf("want a refusal saying the threshold is below 50: %v", res)
 	}
 	if len(calls) != 0 {

@@ -6,12 +6,11 @@
 package lvmthinpool
 
 import (
-	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/directlvm/docker/internal/ansible"
 	"github.com/directlvm/docker/internal/lvm"
+	"github.com/directlvm/docker/internal/module"
 )
 
 // Name is the module's name.
@@ -43,6 +42,22 @@ func Spec() ansible.Spec {
 	}
 }
 
+// Options are the module's options as Ansible passes them, one field each.
+type Options struct {
+	Devices        []string `ansible:"devices"`
+	VG             string   `ansible:"vg"`
+	Pool           string   `ansible:"thinpool"`
+	DataSize       string   `ansible:"data_size"`
+	MetadataSize   string   `ansible:"metadata_size"`
+	ChunkSize      string   `ansible:"chunk_size"`
+	Zero           bool     `ansible:"zero"`
+	WipeSignatures bool     `ansible:"wipe_signatures"`
+	Force          bool     `ansible:"force"`
+	Grow           bool     `ansible:"grow"`
+	State          string   `ansible:"state"`
+	RemoveVG       bool     `ansible:"remove_vg"`
+}
+
 // Config is the validated request.
 type Config struct {
 	Devices        []string
@@ -68,31 +83,30 @@ var reservedSuffixes = []string{"_cdata", "_cmeta", "_corig", "_cpool", "_cvol",
 	"_mimage", "_mlog", "_pmspare", "_rimage", "_rmeta", "_tdata", "_tmeta", "_vdata", "_vorig", "_wcorig"}
 
 // ParseConfig validates the options and reports every problem at once.
-func ParseConfig(p ansible.Params) (Config, error) {
+func ParseConfig(o Options) (Config, error) {
 	c := Config{
-		Devices:        p.StringList("devices"),
-		VG:             p.String("vg"),
-		Pool:           p.String("thinpool"),
-		Zero:           p.Bool("zero"),
-		WipeSignatures: p.Bool("wipe_signatures"),
-		Force:          p.Bool("force"),
-		Grow:           p.Bool("grow"),
-		Absent:         p.String("state") == "absent",
-		RemoveVG:       p.Bool("remove_vg"),
+		Devices:        o.Devices,
+		VG:             o.VG,
+		Pool:           o.Pool,
+		Zero:           o.Zero,
+		WipeSignatures: o.WipeSignatures,
+		Force:          o.Force,
+		Grow:           o.Grow,
+		Absent:         o.State == "absent",
+		RemoveVG:       o.RemoveVG,
 	}
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	var bad module.Problems
 
 	checkName := func(option, name string) {
 		switch {
 		case !lvm.ValidName(name):
-			bad("%s=%q is not a valid LVM name: use letters, digits and + _ . - (not starting with -)", option, name)
+			bad.Add("%s=%q is not a valid LVM name: use letters, digits and + _ . - (not starting with -)", option, name)
 		case strings.HasPrefix(name, "snapshot") || strings.HasPrefix(name, "pvmove"):
-			bad("%s=%q starts with a prefix LVM reserves (snapshot, pvmove): choose another %s name", option, name, option)
+			bad.Add("%s=%q starts with a prefix LVM reserves (snapshot, pvmove): choose another %s name", option, name, option)
 		}
 		for _, s := range reservedSuffixes {
 			if strings.Contains(name, s) {
-				bad("%s=%q contains %q, which LVM reserves for its hidden volumes: choose another %s name", option, name, s, option)
+				bad.Add("%s=%q contains %q, which LVM reserves for its hidden volumes: choose another %s name", option, name, s, option)
 			}
 		}
 	}
@@ -100,31 +114,31 @@ func ParseConfig(p ansible.Params) (Config, error) {
 	checkName("thinpool", c.Pool)
 
 	var err error
-	if c.DataSize, err = lvm.ParseSize(p.String("data_size")); err != nil {
-		bad("data_size: %v", err)
+	if c.DataSize, err = lvm.ParseSize(o.DataSize); err != nil {
+		bad.Add("data_size: %v", err)
 	}
-	if c.MetadataSize, err = lvm.ParseSize(p.String("metadata_size")); err != nil {
-		bad("metadata_size: %v", err)
+	if c.MetadataSize, err = lvm.ParseSize(o.MetadataSize); err != nil {
+		bad.Add("metadata_size: %v", err)
 	} else if b := c.MetadataSize.Bytes; b != 0 && (b < 2<<20 || b > 16192<<20) {
-		bad("metadata_size=%s is out of range: a thin pool's metadata is 2M to 16192M (lvmthin(7))", p.String("metadata_size"))
+		bad.Add("metadata_size=%s is out of range: a thin pool's metadata is 2M to 16192M (lvmthin(7))", o.MetadataSize)
 	}
-	if c.ChunkSizeBytes, err = lvm.ParseBytes(p.String("chunk_size")); err != nil {
-		bad("chunk_size: %v", err)
+	if c.ChunkSizeBytes, err = lvm.ParseBytes(o.ChunkSize); err != nil {
+		bad.Add("chunk_size: %v", err)
 	} else if c.ChunkSizeBytes < 64<<10 || c.ChunkSizeBytes > 1<<30 || c.ChunkSizeBytes%(64<<10) != 0 {
-		bad("chunk_size=%s is not valid: it must be a multiple of 64K from 64K to 1G (lvmthin(7)); Docker's runbook uses 512K", p.String("chunk_size"))
+		bad.Add("chunk_size=%s is not valid: it must be a multiple of 64K from 64K to 1G (lvmthin(7)); Docker's runbook uses 512K", o.ChunkSize)
 	}
 	if c.RemoveVG && !c.Absent {
-		bad("remove_vg=true is only valid with state=absent")
+		bad.Add("remove_vg=true is only valid with state=absent")
 	}
 	seen := map[string]bool{}
 	for _, d := range c.Devices {
 		if !strings.HasPrefix(d, "/") {
-			bad("devices: %q is not an absolute path (e.g. /dev/vdb or /dev/disk/by-id/...)", d)
+			bad.Add("devices: %q is not an absolute path (e.g. /dev/vdb or /dev/disk/by-id/...)", d)
 		}
 		if seen[d] {
-			bad("devices: %s is listed twice", d)
+			bad.Add("devices: %s is listed twice", d)
 		}
 		seen[d] = true
 	}
-	return c, errors.Join(errs...)
+	return c, bad.Err()
 }

@@ -5,9 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/directlvm/docker/internal/ansible"
-	"github.com/directlvm/docker/internal/ansible/ansibletest"
 	"github.com/directlvm/docker/internal/lvm"
+	"github.com/directlvm/docker/internal/module/moduletest"
 )
 
 // FuzzParseConfig validates any arguments as the module does before it
@@ -17,19 +16,7 @@ import (
 // given once, a chunk size lvmthin(7) allows, and sizes that read back as
 // written. The seeds are the arguments files in testdata/args.
 func FuzzParseConfig(f *testing.F) {
-	ansibletest.SeedArgs(f)
-	f.Fuzz(func(t *testing.T, data []byte) {
-		req, ok := ansibletest.Request(ansible.Module{Name: Name, Spec: Spec()}, data)
-		if !ok {
-			return // refused before the module runs, with Ansible's message
-		}
-		c, err := ParseConfig(req.Params)
-		if err != nil {
-			if strings.TrimSpace(err.Error()) == "" {
-				t.Fatalf("refused without a reason: %q", data)
-			}
-			return
-		}
+	moduletest.FuzzConfig(f, Name, Spec(), ParseConfig, func(t *testing.T, c Config) {
 		for option, name := range map[string]string{"vg": c.VG, "thinpool": c.Pool} {
 			if !lvm.ValidName(name) {
 				t.Errorf("%s=%q accepted: not a name LVM takes", option, name)

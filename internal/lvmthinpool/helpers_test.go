@@ -3,7 +3,6 @@ package lvmthinpool
 import (
 	"context"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/directlvm/docker/internal/ansible"
@@ -11,6 +10,7 @@ import (
 	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/lvm/lvmtest"
+	"github.com/directlvm/docker/internal/module/moduletest"
 	"github.com/directlvm/docker/internal/runner"
 )
 
@@ -52,43 +52,17 @@ func pvOf(t *testing.T, rep *lvm.Report, path string) Device {
 // config builds a Config from module options, as Ansible would pass them.
 func config(t *testing.T, opts map[string]any) Config {
 	t.Helper()
-	req, err := ansible.NewRequest(ansible.Module{Name: Name, Spec: Spec()}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := ParseConfig(req.Params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-func commands(p *Plan) []string {
-	var out []string
-	for _, a := range p.Actions {
-		out = append(out, a.String())
-	}
-	return out
+	return moduletest.Config(t, Name, Spec(), ParseConfig, opts)
 }
 
 func assertCommands(t *testing.T, p *Plan, want ...string) {
 	t.Helper()
-	got := commands(p)
-	if !slices.Equal(got, want) {
-		t.Errorf("plan:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
-	}
+	moduletest.AssertSteps(t, p, want...)
 }
 
 func assertRefused(t *testing.T, p *Plan, err error, want ...string) {
 	t.Helper()
-	if _, ok := err.(*Refusal); !ok {
-		t.Fatalf("want a refusal, got plan %v, error %v", p, err)
-	}
-	for _, w := range want {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("refusal %q does not say %q", err, w)
-		}
-	}
+	moduletest.AssertRefused(t, p, err, want...)
 }
 
 func newRequest(opts map[string]any) (*ansible.Request, error) {
@@ -138,4 +112,9 @@ func heldThroughout(t *testing.T, f *runner.Fake) hostlock.Lock {
 		}
 	})
 	return l.lock
+}
+
+func must[T any](t testing.TB, m map[string]any, key string) T {
+	t.Helper()
+	return moduletest.Must[T](t, m, key)
 }

@@ -11,14 +11,14 @@ import (
 	"github.com/directlvm/docker/internal/blockdev"
 	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/lvm"
+	"github.com/directlvm/docker/internal/module"
 	"github.com/directlvm/docker/internal/runner"
 )
 
 // Module is lvm_thinpool reaching the machine through h.
 func Module(h Host) ansible.Module {
-	return ansible.Module{Name: Name, Spec: Spec(), Run: func(ctx context.Context, req *ansible.Request) (*ansible.Result, error) {
-		return run(ctx, h, req)
-	}}
+	return module.Definition[Options, Config, PoolState]{Name: Name, Spec: Spec(), ResultKey: "thinpool", FactKey: "directlvm_thinpool",
+		Lock: h.Lock, Run: h.Run, Parse: ParseConfig, Start: h.start}.Module()
 }
 
 // RealHost is this machine.
@@ -30,103 +30,61 @@ func RealHost() Host {
 	}
 }
 
-func run(ctx context.Context, h Host, req *ansible.Request) (*ansible.Result, error) {
-	c, err := ParseConfig(req.Params)
-	if err != nil {
-		return nil, err
-	}
-	// Held from the first read to the last, in check mode too: another
-	// run changing the host meanwhile would make the plan wrong.
-	release, err := h.Lock(ctx, hostlock.Self(Name, req.CheckMode))
-	if err != nil {
-		return nil, err
-	}
-	defer release()
-	var obs *Observed
+// job is one run: the request, the host and the plan.
+type job struct {
+	h    Host
+	c    Config
+	plan *Plan
+}
+
+// start observes the host and plans. Removal needs only the LVM report.
+func (h Host) start(ctx context.Context, _ *ansible.Request, c Config) (module.Job[PoolState], error) {
+	j := &job{h: h, c: c}
 	if c.Absent {
 		rep, err := lvm.Read(ctx, h.Run)
 		if err != nil {
 			return nil, err
 		}
-		obs = &Observed{LVM: rep}
-	} else if obs, err = observe(ctx, h, c); err != nil {
-		return nil, err
+		if j.plan, err = PlanAbsent(c, &Observed{LVM: rep}); err != nil {
+			return nil, err
+		}
+		return j, nil
 	}
-	before := stateOf(obs.LVM, c.VG, c.Pool)
-
-	var plan *Plan
-	if c.Absent {
-		plan, err = PlanAbsent(c, obs)
-	} else {
-		plan, err = PlanPresent(c, obs)
-	}
+	obs, err := observe(ctx, h, c)
 	if err != nil {
 		return nil, err
 	}
-	for _, w := range plan.Warnings {
-		req.Warn(w)
+	if j.plan, err = PlanPresent(c, obs); err != nil {
+		return nil, err
 	}
-	res := &ansible.Result{Changed: len(plan.Actions) > 0}
-	actions := make([]string, 0, len(plan.Actions))
-	for _, a := range plan.Actions {
-		actions = append(actions, a.String())
-	}
-	report := func(after PoolState, done []string) {
-		res.Values = map[string]any{"thinpool": after, "actions": done}
-		res.Facts = map[string]any{"directlvm_thinpool": after}
-		res.Diff = &ansible.Diff{Before: before.diffView(), After: after.diffView(),
-			BeforeHeader: c.VG + "/" + c.Pool + " (before)", AfterHeader: c.VG + "/" + c.Pool + " (after)"}
-	}
+	return j, nil
+}
 
-	switch {
-	case !res.Changed:
-		report(before, actions)
-		res.Msg = fmt.Sprintf("thin pool %s/%s is as requested", c.VG, c.Pool)
-		if c.Absent {
-			res.Msg = fmt.Sprintf("thin pool %s/%s is absent", c.VG, c.Pool)
-		}
-		return res, nil
-	case req.CheckMode:
-		after := plan.After
-		if !c.Absent {
-			after.DMName, after.DMPath = dmName(c.VG, c.Pool), "/dev/mapper/"+dmName(c.VG, c.Pool)
-		}
-		report(after, actions)
-		res.Msg = fmt.Sprintf("check mode: %d command(s) would run: %s", len(actions), strings.Join(actions, "; "))
-		return res, nil
-	}
+func (j *job) Plan() *Plan { return j.plan }
+func (j *job) Close()      {}
 
-	var done []string
-	for i, a := range plan.Actions {
-		if _, err := h.Run.Run(ctx, runner.Cmd{Argv: a.Argv}); err != nil {
-			after := before
-			if rep, rerr := lvm.Read(context.WithoutCancel(ctx), h.Run); rerr == nil {
-				after = stateOf(rep, c.VG, c.Pool)
-			}
-			report(after, done)
-			return res, fmt.Errorf("step %d of %d (%s) failed: %w; %d step(s) before it completed; fix the cause and run again: the module continues from the state it finds",
-				i+1, len(plan.Actions), a.Why, err, len(done))
-		}
-		done = append(done, a.String())
-	}
-
-	rep, err := lvm.Read(ctx, h.Run)
+func (j *job) Reread(ctx context.Context) (PoolState, error) {
+	rep, err := lvm.Read(ctx, j.h.Run)
 	if err != nil {
-		report(before, done)
-		return res, fmt.Errorf("all %d step(s) ran, but re-reading the state failed: %w", len(done), err)
+		return PoolState{}, err
 	}
-	after := stateOf(rep, c.VG, c.Pool)
-	report(after, done)
-	if err := verify(c, after); err != nil {
-		return res, err
+	return stateOf(rep, j.c.VG, j.c.Pool), nil
+}
+
+func (j *job) Verify(_ context.Context, after PoolState) error { return verify(j.c, after) }
+
+func (j *job) Diff(before, after PoolState) *ansible.Diff {
+	name := j.c.VG + "/" + j.c.Pool
+	return &ansible.Diff{Before: before.diffView(), After: after.diffView(),
+		BeforeHeader: name + " (before)", AfterHeader: name + " (after)"}
+}
+
+func (j *job) Summary(after PoolState) string {
+	if j.c.Absent {
+		return fmt.Sprintf("thin pool %s/%s removed", j.c.VG, j.c.Pool)
 	}
-	if c.Absent {
-		res.Msg = fmt.Sprintf("thin pool %s/%s removed", c.VG, c.Pool)
-	} else {
-		res.Msg = fmt.Sprintf("thin pool %s ready: %s data, %s metadata on %s", after.DMPath,
-			lvm.HumanBytes(after.SizeBytes), lvm.HumanBytes(after.MetadataSizeBytes), strings.Join(after.Devices, ", "))
-	}
-	return res, nil
+	return fmt.Sprintf("thin pool %s ready: %s data, %s metadata on %s", after.DMPath,
+		lvm.HumanBytes(after.SizeBytes), lvm.HumanBytes(after.MetadataSizeBytes), strings.Join(after.Devices, ", "))
 }
 
 // verify checks the re-read state against the request.

@@ -30,14 +30,14 @@ func TestAConvergedHostRunsOneLVMCommandAndChangesNothing(t *testing.T) {
 	if res["changed"] != false || res["failed"] == true {
 		t.Fatalf("result: %v", res)
 	}
-	pool := res["thinpool"].(map[string]any)
+	pool := must[map[string]any](t, res, "thinpool")
 	if pool["dm_path"] != "/dev/mapper/docker-thinpool" || pool["monitored"] != true || pool["chunk_size_bytes"] != float64(512<<10) {
 		t.Errorf("thinpool: %v", pool)
 	}
-	if facts := res["ansible_facts"].(map[string]any); facts["directlvm_thinpool"] == nil {
+	if facts := must[map[string]any](t, res, "ansible_facts"); facts["directlvm_thinpool"] == nil {
 		t.Errorf("fact directlvm_thinpool missing: %v", facts)
 	}
-	if len(res["actions"].([]any)) != 0 || len(f.Calls()) != 1 {
+	if len(must[[]any](t, res, "actions")) != 0 || len(f.Calls()) != 1 {
 		t.Errorf("a converged host must run exactly one (read-only) command, ran %v", f.Calls())
 	}
 }
@@ -51,34 +51,42 @@ func TestCheckModeOnABlankDiskOnlyReads(t *testing.T) {
 	if res["changed"] != true || res["failed"] == true {
 		t.Fatalf("check mode on a blank disk should report a change: %v", res)
 	}
-	actions := res["actions"].([]any)
+	actions := must[[]any](t, res, "actions")
 	if len(actions) != 5 || actions[0] != "pvcreate /dev/vdb" || actions[4] != convert {
 		t.Errorf("actions: %v", actions)
 	}
-	diff := res["diff"].(map[string]any)
-	if diff["before"].(map[string]any)["present"] != false || diff["after"].(map[string]any)["present"] != true {
+	diff := must[map[string]any](t, res, "diff")
+	if must[map[string]any](t, diff, "before")["present"] != false || must[map[string]any](t, diff, "after")["present"] != true {
 		t.Errorf("diff: %v", diff)
 	}
-	if !strings.Contains(res["msg"].(string), "check mode: 5 command(s) would run") {
+	if !strings.Contains(must[string](t, res, "msg"), "check mode: 5 step(s) would run") {
 		t.Errorf("msg: %v", res["msg"])
 	}
 }
 
-func TestApplyRunsThePlanThenReReadsTheState(t *testing.T) {
+// createThePool runs the module with args on a host whose VG exists
+// without a pool: it creates the data and metadata LVs, converts them, and
+// re-reads the pool.
+func createThePool(t *testing.T, args map[string]any) map[string]any {
+	t.Helper()
 	f := runner.NewFake(t)
 	f.Expect(lvm.ReportArgv()...).Stdout(string(lvmtest.Raw(t, lvmtest.VGOnly)))
 	f.Expect(strings.Fields(createData)...)
 	f.Expect(strings.Fields(createMeta)...)
 	f.Expect(strings.Fields(convert)...)
 	f.Expect(lvm.ReportArgv()...).Stdout(string(lvmtest.Raw(t, lvmtest.Pool)))
-	res := execute(t, f, map[string]any{"devices": []string{"/dev/vdb"}})
+	return execute(t, f, args)
+}
+
+func TestApplyRunsThePlanThenReReadsTheState(t *testing.T) {
+	res := createThePool(t, map[string]any{"devices": []string{"/dev/vdb"}})
 	if res["changed"] != true || res["failed"] == true {
 		t.Fatalf("result: %v", res)
 	}
-	if pool := res["thinpool"].(map[string]any); pool["present"] != true || pool["size_bytes"] != float64(971*(4<<20)) {
+	if pool := must[map[string]any](t, res, "thinpool"); pool["present"] != true || pool["size_bytes"] != float64(971*(4<<20)) {
 		t.Errorf("reported pool is not the re-read one: %v", pool)
 	}
-	if !strings.Contains(res["msg"].(string), "/dev/mapper/docker-thinpool ready") {
+	if !strings.Contains(must[string](t, res, "msg"), "/dev/mapper/docker-thinpool ready") {
 		t.Errorf("msg: %v", res["msg"])
 	}
 }
@@ -93,13 +101,13 @@ func TestAFailedStepSaysWhatWasDoneAndHowToGoOn(t *testing.T) {
 	if res["failed"] != true {
 		t.Fatalf("want failure: %v", res)
 	}
-	msg := res["msg"].(string)
+	msg := must[string](t, res, "msg")
 	for _, want := range []string{"step 2 of 3", "metadata volume", "insufficient free space", "1 step(s) before it completed", "run again"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("msg does not say %q: %s", want, msg)
 		}
 	}
-	if done := res["actions"].([]any); len(done) != 1 || done[0] != createData {
+	if done := must[[]any](t, res, "actions"); len(done) != 1 || done[0] != createData {
 		t.Errorf("actions should list only what completed: %v", done)
 	}
 }
@@ -110,7 +118,7 @@ func TestARefusalChangesNothing(t *testing.T) {
 	f.Expect("lsblk", "--json", "--bytes", "--paths", "--output", "NAME,TYPE,SIZE,FSTYPE,MOUNTPOINTS,PKNAME", "/dev/vdb").Stdout(lsblkBlank("/dev/vdb"))
 	f.Expect("wipefs", "--no-act", "--json", "/dev/vdb").Stdout(`{"signatures":[{"device":"vdb","offset":"0x438","type":"ext4","uuid":"x","label":null}]}`)
 	res := execute(t, f, map[string]any{"devices": []string{"/dev/vdb"}})
-	if res["failed"] != true || !strings.Contains(res["msg"].(string), "ext4 signature") {
+	if res["failed"] != true || !strings.Contains(must[string](t, res, "msg"), "ext4 signature") {
 		t.Fatalf("want a refusal naming the signature: %v", res)
 	}
 	// The fake fails the test on any command beyond the three reads.

@@ -7,35 +7,14 @@ import (
 
 	"github.com/directlvm/docker/internal/blockdev"
 	"github.com/directlvm/docker/internal/lvm"
-	"github.com/directlvm/docker/internal/runner"
+	"github.com/directlvm/docker/internal/module"
 )
 
-// Action is one command of a plan and why it is there.
-type Action struct {
-	Why  string
-	Argv []string
-}
+// Plan is what a run will do (or, in check mode, would do): the commands,
+// the pool before and the pool they lead to.
+type Plan = module.Plan[PoolState]
 
-func (a Action) String() string { return runner.Join(a.Argv) }
-
-// Plan is what a run will do (or, in check mode, would do). It is data:
-// check mode returns it, apply executes it in order.
-type Plan struct {
-	Actions  []Action
-	Warnings []string
-	// After is the pool the plan leads to (for diff mode).
-	After PoolState
-}
-
-// Refusal is a request this module will not carry out on this host. It is
-// raised while planning, so nothing has been changed.
-type Refusal struct{ Msg string }
-
-func (r *Refusal) Error() string { return r.Msg }
-
-func refuse(format string, args ...any) error {
-	return &Refusal{Msg: fmt.Sprintf(format, args...)}
-}
+func refuse(format string, args ...any) error { return module.Refuse(format, args...) }
 
 // autoextendStepPercent is the step the sizing warning assumes: LVM's and
 // Docker's documented thin_pool_autoextend_percent. lvm_profile sets the
@@ -51,12 +30,10 @@ type planner struct {
 }
 
 func (p *planner) add(why string, argv []string) {
-	p.plan.Actions = append(p.plan.Actions, Action{Why: why, Argv: argv})
+	p.plan.Add(module.Command(why, argv))
 }
 
-func (p *planner) warn(format string, args ...any) {
-	p.plan.Warnings = append(p.plan.Warnings, fmt.Sprintf(format, args...))
-}
+func (p *planner) warn(format string, args ...any) { p.plan.Warn(format, args...) }
 
 // Default LVM geometry for a VG that does not exist yet: 4 MiB extents and
 // the first 1 MiB of each PV for its label and metadata area (pe_start).
@@ -67,7 +44,7 @@ const (
 
 // PlanPresent plans the pool described by c on the observed host.
 func PlanPresent(c Config, obs *Observed) (*Plan, error) {
-	p := &planner{c: c, obs: obs}
+	p := newPlanner(c, obs)
 	if err := p.devices(); err != nil {
 		return nil, err
 	}
@@ -75,7 +52,14 @@ func PlanPresent(c Config, obs *Observed) (*Plan, error) {
 		return nil, err
 	}
 	p.plan.After = p.after()
+	p.plan.Unchanged = fmt.Sprintf("thin pool %s/%s is as requested", c.VG, c.Pool)
 	return &p.plan, nil
+}
+
+func newPlanner(c Config, obs *Observed) *planner {
+	p := &planner{c: c, obs: obs}
+	p.plan.Before = stateOf(obs.LVM, c.VG, c.Pool)
+	return p
 }
 
 // devices makes every requested device a PV of the VG, refusing any that
@@ -105,7 +89,7 @@ func (p *planner) devices() error {
 			p.vg.ExtentCount += extentsOf(d.PV.SizeBytes-defaultPEStart, p.vg)
 		default:
 			if err := d.Disk.CheckSafe(p.c.Force); err != nil {
-				return &Refusal{Msg: err.Error()}
+				return &module.Refusal{Msg: err.Error()}
 			}
 			if len(d.Disk.Signatures) > 0 {
 				p.add(fmt.Sprintf("force: erase the %s signature(s) on %s", strings.Join(d.Disk.SignatureTypes(), ", "), d.Given), blockdev.WipeArgv(d.Path))
@@ -130,7 +114,7 @@ func (p *planner) devices() error {
 	if len(join) > 0 && vgExists && !p.c.Grow {
 		p.warn("device(s) %s are not in volume group %s and grow=false: left alone", strings.Join(join, ", "), p.c.VG)
 		p.vg.ExtentCount = vg.ExtentCount
-		p.plan.Actions = nil
+		p.plan.Steps = nil
 		return nil
 	}
 	if len(pvcreate) > 0 {
@@ -287,12 +271,13 @@ func (p *planner) after() PoolState {
 		}
 	}
 	slices.Sort(devs)
-	s := PoolState{Present: true, VG: p.c.VG, Name: p.c.Pool, Devices: devs,
+	dm := dmName(p.c.VG, p.c.Pool)
+	s := PoolState{Present: true, VG: p.c.VG, Name: p.c.Pool, DMName: dm, DMPath: "/dev/mapper/" + dm, Devices: devs,
 		ChunkSizeBytes: p.c.ChunkSizeBytes, Zero: p.c.Zero}
 	if pool, ok := p.obs.LVM.LV(p.c.VG, p.c.Pool); ok && pool.Attr.ThinPool() {
 		s.SizeBytes, s.MetadataSizeBytes = pool.SizeBytes, pool.MetadataSizeBytes
 	}
-	for _, a := range p.plan.Actions {
+	for _, a := range p.plan.Steps {
 		switch {
 		case a.Argv[0] == "lvextend" && a.Argv[1] == "-l":
 			var n int64
@@ -309,7 +294,7 @@ func (p *planner) after() PoolState {
 // PlanAbsent plans the pool's removal, and the VG's with remove_vg.
 func PlanAbsent(c Config, obs *Observed) (*Plan, error) {
 	rep := obs.LVM
-	p := &planner{c: c, obs: obs}
+	p := newPlanner(c, obs)
 	name := c.VG + "/" + c.Pool
 	pool, poolExists := rep.LV(c.VG, c.Pool)
 	if poolExists && !pool.Attr.ThinPool() && !pool.HasTag(OwnerTag) {
@@ -350,5 +335,6 @@ func PlanAbsent(c Config, obs *Observed) (*Plan, error) {
 		}
 	}
 	p.plan.After = PoolState{}
+	p.plan.Unchanged = fmt.Sprintf("thin pool %s/%s is absent", c.VG, c.Pool)
 	return &p.plan, nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/directlvm/docker/internal/blockdev"
 	"github.com/directlvm/docker/internal/lvm/lvmtest"
+	"github.com/directlvm/docker/internal/module/moduletest"
 )
 
 const (
@@ -99,8 +100,8 @@ func TestForceWipesTheSignaturesFirstAndSaysSo(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertCommands(t, p, "wipefs --all /dev/vdb", "pvcreate /dev/vdb", "vgcreate docker /dev/vdb", createData, createMeta, convert)
-	if !strings.Contains(p.Actions[0].Why, "ext4") {
-		t.Errorf("the wipe's reason should name what it erases: %q", p.Actions[0].Why)
+	if !strings.Contains(p.Steps[0].Why, "ext4") {
+		t.Errorf("the wipe's reason should name what it erases: %q", p.Steps[0].Why)
 	}
 }
 
@@ -209,7 +210,7 @@ func TestBadOptionsAreAllReportedAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = ParseConfig(r.Params)
+	_, err = moduletest.Parse(r.Params, ParseConfig)
 	if err == nil {
 		t.Fatal("want errors")
 	}

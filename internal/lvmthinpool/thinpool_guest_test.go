@@ -106,7 +106,7 @@ func TestGuestCheckModeOnAFreshDiskChangesNothing(t *testing.T) {
 	if m := mutating(calls); len(m) != 0 {
 		t.Errorf("check mode ran mutating commands: %v", m)
 	}
-	if len(res["actions"].([]any)) != 5 {
+	if len(must[[]any](t, res, "actions")) != 5 {
 		t.Errorf("check mode should list the 5 commands it would run: %v", res["actions"])
 	}
 	if _, isPV := lvmState(t).PV(disk); isPV {
@@ -165,7 +165,7 @@ func TestGuestADiskWithAFilesystemIsRefusedAndKeepsItsData(t *testing.T) {
 	before := sh(t, "lvm", "fullreport", "--reportformat", "json")
 
 	res, calls := runReal(t, map[string]any{"devices": []string{disk}})
-	if res["failed"] != true || !strings.Contains(res["msg"].(string), "ext4 signature") || !strings.Contains(res["msg"].(string), "force=true") {
+	if res["failed"] != true || !strings.Contains(must[string](t, res, "msg"), "ext4 signature") || !strings.Contains(must[string](t, res, "msg"), "force=true") {
 		t.Fatalf("want a refusal naming the ext4 signature and the fix: %v", res)
 	}
 	if m := mutating(calls); len(m) != 0 {
@@ -188,7 +188,7 @@ func TestGuestAMountedDiskIsRefusedEvenWithForce(t *testing.T) {
 	sh(t, "mount", disk, mnt)
 	defer sh(t, "umount", mnt)
 	res, _ := runReal(t, map[string]any{"devices": []string{disk}, "force": true})
-	if res["failed"] != true || !strings.Contains(res["msg"].(string), "is mounted at "+mnt) {
+	if res["failed"] != true || !strings.Contains(must[string](t, res, "msg"), "is mounted at "+mnt) {
 		t.Fatalf("want a refusal naming the mountpoint: %v", res)
 	}
 }
@@ -200,7 +200,7 @@ func TestGuestAPartitionedDiskIsRefused(t *testing.T) {
 	}
 	sh(t, "udevadm", "settle")
 	res, _ := runReal(t, map[string]any{"devices": []string{disk}})
-	if res["failed"] != true || !strings.Contains(res["msg"].(string), "has partitions") {
+	if res["failed"] != true || !strings.Contains(must[string](t, res, "msg"), "has partitions") {
 		t.Fatalf("want a refusal naming the partitions: %v", res)
 	}
 }
@@ -210,7 +210,7 @@ func TestGuestAPVOfAnotherVGIsRefused(t *testing.T) {
 	sh(t, "pvcreate", "-q", disks[0])
 	sh(t, "vgcreate", "-q", "precious", disks[0])
 	res, calls := runReal(t, map[string]any{"devices": disks})
-	if res["failed"] != true || !strings.Contains(res["msg"].(string), "volume group precious") {
+	if res["failed"] != true || !strings.Contains(must[string](t, res, "msg"), "volume group precious") {
 		t.Fatalf("want a refusal naming VG precious: %v", res)
 	}
 	if m := mutating(calls); len(m) != 0 {
@@ -255,7 +255,7 @@ func TestGuestAbsentRemovesThePoolAndWithRemoveVGTheDisksLabels(t *testing.T) {
 	}
 	res, _ = runReal(t, map[string]any{"state": "absent"})
 	hold.Close()
-	if res["failed"] != true || !strings.Contains(res["msg"].(string), "docker/inuse") {
+	if res["failed"] != true || !strings.Contains(must[string](t, res, "msg"), "docker/inuse") {
 		t.Fatalf("want a refusal naming the open thin volume: %v", res)
 	}
 

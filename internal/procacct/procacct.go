@@ -90,19 +90,3 @@ func decode(b []byte) (Record, error) {
 func compT(v uint16) uint64 { return uint64(v&0x1fff) << (3 * (v >> 13)) }
 
 func ticks(n uint64) time.Duration { return time.Duration(n) * time.Second / ticksPerSecond }
-
-// Encode writes rec as an acct_v3 record; tests use it to build files.
-func Encode(rec Record) []byte {
-	b := make([]byte, RecordSize)
-	le := binary.LittleEndian
-	b[1] = 3
-	le.PutUint32(b[4:8], rec.ExitCode)
-	le.PutUint32(b[16:20], rec.PID)
-	le.PutUint32(b[20:24], rec.PPID)
-	le.PutUint32(b[24:28], uint32(rec.Start.Unix()))
-	le.PutUint32(b[28:32], math.Float32bits(float32(rec.Elapsed.Seconds()*ticksPerSecond)))
-	// All CPU time as user time; small values need no exponent.
-	le.PutUint16(b[32:34], uint16(rec.CPU*ticksPerSecond/time.Second))
-	copy(b[48:63], rec.Comm)
-	return b
-}

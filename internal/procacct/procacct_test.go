@@ -2,6 +2,8 @@ package procacct
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -65,4 +67,42 @@ func TestCompTDecodesTheExponent(t *testing.T) {
 			t.Errorf("compT(%#x) = %d, want %d", tc.v, got, tc.want)
 		}
 	}
+}
+
+// Encode writes rec as an acct_v3 record.
+func Encode(rec Record) []byte {
+	b := make([]byte, RecordSize)
+	le := binary.LittleEndian
+	b[1] = 3
+	le.PutUint32(b[4:8], rec.ExitCode)
+	le.PutUint32(b[16:20], rec.PID)
+	le.PutUint32(b[20:24], rec.PPID)
+	le.PutUint32(b[24:28], uint32(rec.Start.Unix()))
+	le.PutUint32(b[28:32], math.Float32bits(float32(rec.Elapsed.Seconds()*ticksPerSecond)))
+	// All CPU time as user time; small values need no exponent.
+	le.PutUint16(b[32:34], uint16(rec.CPU*ticksPerSecond/time.Second))
+	copy(b[48:63], rec.Comm)
+	return b
+}
+
+// Count returns how many records match.
+func Count(records []Record, match func(Record) bool) int {
+	n := 0
+	for _, r := range records {
+		if match(r) {
+			n++
+		}
+	}
+	return n
+}
+
+// Total sums the elapsed time of the matching records.
+func Total(records []Record, match func(Record) bool) time.Duration {
+	var d time.Duration
+	for _, r := range records {
+		if match(r) {
+			d += r.Elapsed
+		}
+	}
+	return d
 }

@@ -1,7 +1,5 @@
 package procacct
 
-import "time"
-
 // LVMCommands are the command names of the LVM tools (all links to lvm).
 var LVMCommands = map[string]bool{
 	"lvm": true, "lvmconfig": true, "lvmdiskscan": true, "lvmsadc": true,
@@ -38,28 +36,6 @@ func (t *Tree) Descendants(pid uint32) []Record {
 	}
 	walk(pid)
 	return out
-}
-
-// Count returns how many records match.
-func Count(records []Record, match func(Record) bool) int {
-	n := 0
-	for _, r := range records {
-		if match(r) {
-			n++
-		}
-	}
-	return n
-}
-
-// Total sums the elapsed time of the matching records.
-func Total(records []Record, match func(Record) bool) time.Duration {
-	var d time.Duration
-	for _, r := range records {
-		if match(r) {
-			d += r.Elapsed
-		}
-	}
-	return d
 }
 
 // IsLVM matches the LVM tools.

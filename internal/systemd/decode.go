@@ -1,8 +1,12 @@
 package systemd
 
 import (
+	"errors"
 	"fmt"
+	"reflect"
 	"strings"
+
+	"github.com/godbus/dbus/v5"
 )
 
 // UnitState is what systemd reports about a unit (systemctl show).
@@ -21,140 +25,100 @@ type UnitState struct {
 	Environment      []string   // KEY=VALUE
 }
 
+// execCommand is one entry of a service's ExecStart, D-Bus type
+// (sasbttttuii): the binary's path, its argv, whether a failure is ignored
+// ("-" prefix), the start and exit timestamps (realtime and monotonic), the
+// PID and the exit code and status of the last run.
+type execCommand struct {
+	Path                                                       string
+	Argv                                                       []string
+	IgnoreFailure                                              bool
+	StartRealtime, StartMonotonic, ExitRealtime, ExitMonotonic uint64
+	PID                                                        uint32
+	Code, Status                                               int32
+}
+
+// environmentFile is one entry of EnvironmentFiles, D-Bus type (sb): the
+// path and whether it may be missing.
+type environmentFile struct {
+	Path     string
+	Optional bool
+}
+
 // unitState builds a UnitState from the properties of the
 // org.freedesktop.systemd1.Unit interface and, for a service, of
-// org.freedesktop.systemd1.Service (nil otherwise).
+// org.freedesktop.systemd1.Service (nil otherwise), with godbus's Store.
+// A missing property gives the zero value: older systemd versions lack
+// some.
 func unitState(name string, unit, service map[string]any) (UnitState, error) {
-	d := decoder{unit: name}
-	s := UnitState{
-		Name:          d.str(unit, "Id"),
-		LoadState:     d.str(unit, "LoadState"),
-		ActiveState:   d.str(unit, "ActiveState"),
-		SubState:      d.str(unit, "SubState"),
-		UnitFileState: d.str(unit, "UnitFileState"),
-		FragmentPath:  d.str(unit, "FragmentPath"),
-		DropInPaths:   d.strs(unit, "DropInPaths"),
+	var errs []error
+	str := func(props map[string]any, prop string) (s string) {
+		errs = append(errs, property(name, props, prop, &s))
+		return s
 	}
+	s := UnitState{
+		Name:          str(unit, "Id"),
+		LoadState:     str(unit, "LoadState"),
+		ActiveState:   str(unit, "ActiveState"),
+		SubState:      str(unit, "SubState"),
+		UnitFileState: str(unit, "UnitFileState"),
+		FragmentPath:  str(unit, "FragmentPath"),
+	}
+	errs = append(errs, property(name, unit, "DropInPaths", &s.DropInPaths))
 	if s.Name == "" {
 		s.Name = name
 	}
 	if service != nil {
-		s.ExecStart = d.execStart(service, "ExecStart")
-		s.EnvironmentFiles = d.environmentFiles(service, "EnvironmentFiles")
-		s.Environment = d.strs(service, "Environment")
-	}
-	return s, d.err
-}
-
-// decoder converts property values as godbus decodes them, keeping the
-// first error. A missing property gives the zero value: older systemd
-// versions lack some.
-type decoder struct {
-	unit string
-	err  error
-}
-
-func (d *decoder) fail(prop string, v any, want string) {
-	if d.err == nil {
-		d.err = fmt.Errorf("systemd: unit %s: property %s is a %T, not %s", d.unit, prop, v, want)
-	}
-}
-
-// str reads a property of D-Bus type s.
-func (d *decoder) str(props map[string]any, prop string) string {
-	v, ok := props[prop]
-	if !ok {
-		return ""
-	}
-	s, ok := v.(string)
-	if !ok {
-		d.fail(prop, v, "a string (s)")
-	}
-	return s
-}
-
-// strs reads a property of D-Bus type as.
-func (d *decoder) strs(props map[string]any, prop string) []string {
-	v, ok := props[prop]
-	if !ok || v == nil {
-		return nil
-	}
-	l, ok := v.([]string)
-	if !ok {
-		d.fail(prop, v, "a list of strings (as)")
-	}
-	return l
-}
-
-// structs reads an array of structs, which godbus decodes as a slice of
-// []any (one per struct, one element per field).
-func (d *decoder) structs(props map[string]any, prop, sig string) [][]any {
-	v, ok := props[prop]
-	if !ok || v == nil {
-		return nil
-	}
-	switch l := v.(type) {
-	case [][]any:
-		return l
-	case []any:
-		out := make([][]any, 0, len(l))
-		for _, item := range l {
-			fields, ok := item.([]any)
-			if !ok {
-				d.fail(prop, v, "an array of structs "+sig)
-				return nil
+		var exec []execCommand
+		var files []environmentFile
+		errs = append(errs, property(name, service, "ExecStart", &exec),
+			property(name, service, "EnvironmentFiles", &files),
+			property(name, service, "Environment", &s.Environment))
+		for _, e := range exec {
+			if len(e.Argv) == 0 {
+				e.Argv = []string{e.Path} // an empty argv runs the path
 			}
-			out = append(out, fields)
+			s.ExecStart = append(s.ExecStart, e.Argv)
 		}
-		return out
+		for _, f := range files {
+			// systemd reports the path without the unit file's "-"
+			// marker; one is dropped here too, should it appear.
+			s.EnvironmentFiles = append(s.EnvironmentFiles, strings.TrimPrefix(f.Path, "-"))
+		}
 	}
-	d.fail(prop, v, "an array of structs "+sig)
+	return s, errors.Join(errs...)
+}
+
+// property stores props[prop] into dest. An array of structs that went
+// through a generic []any (a variant re-stored) is stored one struct at a
+// time: Store takes structs only from [][]any.
+func property[T any](unit string, props map[string]any, prop string, dest *T) error {
+	v, ok := props[prop]
+	if !ok || v == nil {
+		return nil
+	}
+	err := dbus.Store([]any{v}, dest)
+	if l, generic := v.([]any); err != nil && generic {
+		err = storeEach(l, dest)
+	}
+	if err != nil {
+		return fmt.Errorf("systemd: unit %s: property %s is a %T that does not fit %T: %w", unit, prop, v, *dest, err)
+	}
 	return nil
 }
 
-// execStart reads ExecStart, D-Bus type a(sasbttttuii): per line the
-// binary's path, its argv, whether a failure is ignored ("-" prefix), then
-// start/exit timestamps, the PID and exit status of the last run. Only the
-// argv is kept; a line with an empty argv is given its path as argv.
-func (d *decoder) execStart(props map[string]any, prop string) [][]string {
-	const sig = "a(sasbttttuii)"
-	var out [][]string
-	for _, fields := range d.structs(props, prop, sig) {
-		if len(fields) < 2 {
-			d.fail(prop, fields, "a struct "+sig)
-			return nil
-		}
-		path, okPath := fields[0].(string)
-		argv, okArgv := fields[1].([]string)
-		if !okPath || !okArgv {
-			d.fail(prop, fields, "a struct "+sig)
-			return nil
-		}
-		if len(argv) == 0 {
-			argv = []string{path}
-		}
-		out = append(out, argv)
+// storeEach stores the items of l into the slice dest points to.
+func storeEach(l []any, dest any) error {
+	out := reflect.ValueOf(dest).Elem()
+	if out.Kind() != reflect.Slice {
+		return fmt.Errorf("not a list")
 	}
-	return out
-}
-
-// environmentFiles reads EnvironmentFiles, D-Bus type a(sb): each file's
-// path and whether it may be missing. systemd reports the path without the
-// unit file's "-" marker; one is dropped here too, should it appear.
-func (d *decoder) environmentFiles(props map[string]any, prop string) []string {
-	const sig = "a(sb)"
-	var out []string
-	for _, fields := range d.structs(props, prop, sig) {
-		if len(fields) < 1 {
-			d.fail(prop, fields, "a struct "+sig)
-			return nil
+	items := reflect.MakeSlice(out.Type(), len(l), len(l))
+	for i, item := range l {
+		if err := dbus.Store([]any{item}, items.Index(i).Addr().Interface()); err != nil {
+			return err
 		}
-		path, ok := fields[0].(string)
-		if !ok {
-			d.fail(prop, fields, "a struct "+sig)
-			return nil
-		}
-		out = append(out, strings.TrimPrefix(path, "-"))
 	}
-	return out
+	out.Set(items)
+	return nil
 }

@@ -48,6 +48,23 @@ func Connect(ctx context.Context) (*Manager, error) {
 	return &Manager{conn: conn}, nil
 }
 
+// ConnectAs is Connect giving the manager as I, the part of it a module
+// declares it uses (each module checks at compile time that *Manager is
+// one).
+func ConnectAs[I any](ctx context.Context) (I, error) {
+	var none I
+	m, err := Connect(ctx)
+	if err != nil {
+		return none, err
+	}
+	i, ok := any(m).(I)
+	if !ok {
+		m.Close()
+		return none, fmt.Errorf("systemd: the manager is not a %T", &none)
+	}
+	return i, nil
+}
+
 // connectError says which sockets were tried and what the module needs.
 func connectError(busAddress string, root bool, err error) error {
 	where := defaultSystemBus
@@ -100,7 +117,6 @@ func (m *Manager) Enable(ctx context.Context, names ...string) (changed bool, er
 	return true, nil
 }
 
-// DaemonReload makes systemd re-read every unit file (systemctl daemon-reload).
 // ResetFailed clears the failed state and start-limit counter of units, so
 // that a unit that failed repeatedly may be started again.
 func (m *Manager) ResetFailed(ctx context.Context, names ...string) error {
@@ -112,6 +128,9 @@ func (m *Manager) ResetFailed(ctx context.Context, names ...string) error {
 	return nil
 }
 
+// DaemonReload makes systemd re-read every unit file (systemctl
+// daemon-reload). The modules never need it; the guest tests do, after
+// they write a drop-in.
 func (m *Manager) DaemonReload(ctx context.Context) error {
 	if err := m.conn.ReloadContext(ctx); err != nil {
 		return fmt.Errorf("systemd: daemon-reload: %w", err)

@@ -141,7 +141,10 @@ attributes:
     description:
       - Reads the state (units, Engine API, C(daemon.json), command lines, pool) and returns in RV(actions) the steps it would take,
         without taking any; Docker is neither stopped nor restarted.
-      - RV(docker_storage) then describes Docker as it is now.
+      - RV(docker_storage) then describes Docker as the plan would leave it, as the other modules of this collection do. Its driver
+        and storage options are the requested ones, the backup names are the ones the run would use, and RV(docker_storage.running) and
+        RV(docker_storage.restarted) are true when a restart is planned. RV(docker_storage.driver_status) is what a switched Docker
+        would report as far as it is known ahead, only its pool name for devicemapper.
     support: full
   diff_mode:
     description: Shows C(daemon.json) before and after, when its content changes.
@@ -244,7 +247,7 @@ actions:
     - "verify GET /info: Driver devicemapper, Pool Name docker-thinpool, no loop files, udev sync, deferred removal true, deferred
       deletion true"
 docker_storage:
-  description: Docker's storage after the run (in check mode, as it is now).
+  description: Docker's storage after the run (in check mode, as the plan would leave it).
   returned: always
   type: dict
   contains:

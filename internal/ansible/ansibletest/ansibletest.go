@@ -5,6 +5,7 @@ package ansibletest
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"sync"
@@ -21,7 +22,7 @@ import (
 func Run(t testing.TB, m ansible.Module, args map[string]any) map[string]any {
 	t.Helper()
 	var out bytes.Buffer
-	ansible.Execute(m, []string{writeArgs(t, args)}, &out)
+	ansible.ExecuteContext(context.Background(), m, []string{writeArgs(t, args)}, &out)
 	return decode(t, m.Name, &out)
 }
 
@@ -47,7 +48,7 @@ func RunAtOnce(t testing.TB, calls ...Call) []map[string]any {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ansible.Execute(c.Module, []string{paths[i]}, &outs[i])
+			ansible.ExecuteContext(context.Background(), c.Module, []string{paths[i]}, &outs[i])
 		}()
 	}
 	wg.Wait()

@@ -32,33 +32,48 @@ func main() {
 	})
 }
 
+// options are the probe's options.
+type options struct {
+	Name   string `ansible:"name"`
+	Count  int64  `ansible:"count"`
+	Secret string `ansible:"secret"`
+	Fail   bool   `ansible:"fail"`
+	State  string `ansible:"state"`
+	Noise  bool   `ansible:"noise"`
+	Panic  bool   `ansible:"panic"`
+	Wait   bool   `ansible:"wait"`
+}
+
 func run(ctx context.Context, req *ansible.Request) (*ansible.Result, error) {
-	p := req.Params
-	if p.Bool("noise") {
+	var p options
+	if err := req.Params.Decode(&p); err != nil {
+		return nil, err
+	}
+	if p.Noise {
 		// Both must end on stderr, never in the protocol's stdout.
 		fmt.Println("probe: stray fmt.Println")
 		syscall.Write(1, []byte("probe: stray write to descriptor 1\n"))
 	}
-	if p.Bool("panic") {
+	if p.Panic {
 		panic("probe was asked to panic")
 	}
-	if p.Bool("wait") {
+	if p.Wait {
 		fmt.Fprintln(os.Stderr, "probe: waiting for a signal")
 		<-ctx.Done()
 		return nil, fmt.Errorf("probe stopped waiting: %w", ctx.Err())
 	}
-	name := p.String("name")
-	present := p.String("state") == "present"
+	name := p.Name
+	present := p.State == "present"
 	req.Warn("probe warning for " + name)
 	res := &ansible.Result{
 		Changed: present,
 		Facts:   map[string]any{"probe_name": name},
 		Values: map[string]any{
 			"name":         name,
-			"count":        p.Int("count"),
+			"count":        p.Count,
 			"check_mode":   req.CheckMode,
 			"would_change": present && req.CheckMode,
-			"secret_echo":  "the secret is " + p.String("secret"),
+			"secret_echo":  "the secret is " + p.Secret,
 		},
 	}
 	if present {
@@ -70,8 +85,8 @@ func run(ctx context.Context, req *ansible.Request) (*ansible.Result, error) {
 			AfterHeader:  name + " after",
 		}
 	}
-	if p.Bool("fail") {
-		return res, fmt.Errorf("probe %s failed as asked, holding secret %s", name, p.String("secret"))
+	if p.Fail {
+		return res, fmt.Errorf("probe %s failed as asked, holding secret %s", name, p.Secret)
 	}
 	return res, nil
 }

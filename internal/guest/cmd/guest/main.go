@@ -15,6 +15,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -48,7 +49,8 @@ const usage = "usage: guest image | up --state DIR [--disk SERIAL:SIZE]... | dow
 
 func run(ctx context.Context, args []string) (int, error) {
 	if len(args) == 0 {
-		return 2, fmt.Errorf(usage)
+		//lint:ignore ST1005 the usage line ends as usage lines do
+		return 2, errors.New(usage)
 	}
 	r := runner.New(runner.Config{DefaultTimeout: 10 * time.Minute, Locale: "C.UTF-8"})
 	fs := flag.NewFlagSet("guest "+args[0], flag.ContinueOnError)
@@ -83,22 +85,7 @@ func run(ctx context.Context, args []string) (int, error) {
 		}
 		return 0, json.NewEncoder(os.Stdout).Encode(vm)
 	case "down":
-		if *state == "" {
-			return 2, fmt.Errorf("down needs --state DIR")
-		}
-		vm, err := guest.Load(*state)
-		if os.IsNotExist(err) {
-			logf("no guest state in %s: nothing to stop", *state)
-			return 0, nil
-		} else if err != nil {
-			return 1, err
-		}
-		start := time.Now()
-		if err := vm.Attach(r).Stop(context.WithoutCancel(ctx)); err != nil {
-			return 1, err
-		}
-		logf("guest stopped in %s", time.Since(start).Round(100*time.Millisecond))
-		return 0, nil
+		return down(ctx, r, *state)
 	case "ssh":
 		if *state == "" || len(rest) == 0 {
 			return 2, fmt.Errorf("ssh needs --state DIR -- COMMAND")
@@ -113,25 +100,10 @@ func run(ctx context.Context, args []string) (int, error) {
 		}
 		return 0, err
 	case "test":
-		size, err := guest.ParseSize(*diskSize)
-		if err != nil {
-			return 2, err
-		}
-		img, err := ensureImage(ctx, r)
-		if err != nil {
-			return 1, err
-		}
 		if len(rest) == 0 {
 			rest = []string{"./..."}
 		}
-		ok, err := guest.RunGoTests(ctx, r, guest.TestOptions{Image: img, Packages: rest, Disks: *ndisks, DiskSizeBytes: size, Timeout: *timeout, Run: *runPattern, Log: logf})
-		if err != nil {
-			return 1, err
-		}
-		if !ok {
-			return 1, fmt.Errorf("guest integration tests failed")
-		}
-		return 0, nil
+		return test(ctx, r, guest.TestOptions{Packages: rest, Disks: *ndisks, Timeout: *timeout, Run: *runPattern, Log: logf}, *diskSize)
 	case "with":
 		if len(rest) == 0 {
 			return 2, fmt.Errorf("with needs -- COMMAND")
@@ -184,4 +156,44 @@ func (d *diskFlags) Set(v string) error {
 	}
 	*d = append(*d, guest.Disk{Serial: serial, SizeBytes: n})
 	return nil
+}
+
+// down stops the guest whose state is in the directory state.
+func down(ctx context.Context, r runner.Runner, state string) (int, error) {
+	if state == "" {
+		return 2, fmt.Errorf("down needs --state DIR")
+	}
+	vm, err := guest.Load(state)
+	if os.IsNotExist(err) {
+		logf("no guest state in %s: nothing to stop", state)
+		return 0, nil
+	} else if err != nil {
+		return 1, err
+	}
+	start := time.Now()
+	if err := vm.Attach(r).Stop(context.WithoutCancel(ctx)); err != nil {
+		return 1, err
+	}
+	logf("guest stopped in %s", time.Since(start).Round(100*time.Millisecond))
+	return 0, nil
+}
+
+// test runs the guest integration tests on disks of diskSize each.
+func test(ctx context.Context, r runner.Runner, opts guest.TestOptions, diskSize string) (int, error) {
+	size, err := guest.ParseSize(diskSize)
+	if err != nil {
+		return 2, err
+	}
+	if opts.Image, err = ensureImage(ctx, r); err != nil {
+		return 1, err
+	}
+	opts.DiskSizeBytes = size
+	ok, err := guest.RunGoTests(ctx, r, opts)
+	if err != nil {
+		return 1, err
+	}
+	if !ok {
+		return 1, fmt.Errorf("guest integration tests failed")
+	}
+	return 0, nil
 }
