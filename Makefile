@@ -65,8 +65,8 @@ collection-install: collection venv ## install the tarball into an empty collect
 	rm -rf $(INSTALLED) && mkdir -p $(INSTALLED)
 	ANSIBLE_COLLECTIONS_PATH=$(INSTALLED) $(VENV)/bin/ansible-galaxy collection install --force -p $(INSTALLED) $(TARBALL)
 
-$(GUEST): $(shell find internal/guest internal/runner -name '*.go' -o -name '*.sh' 2>/dev/null) go.mod
-	CGO_ENABLED=0 $(GO) build -o $@ ./internal/guest/cmd/guest
+$(GUEST): $(shell find tools/guest internal/runner -name '*.go' -o -name '*.sh' 2>/dev/null) go.mod
+	CGO_ENABLED=0 $(GO) build -o $@ ./tools/guest/cmd/guest
 
 $(COLLECTION_LINK):
 	mkdir -p $(dir $@) && ln -sfn $(CURDIR) $@
@@ -112,7 +112,7 @@ unit: venv ## Go unit tests and the ansible-playbook protocol conformance test
 # through the action plugin, check mode, --diff, failures, become,
 # module_defaults, ansible-doc, a git install), once per ansible-core release
 # in .ci/cores.txt. No VM: the modules run on this machine.
-MATRIX_TESTS := ./internal/ansible ./internal/collection
+MATRIX_TESTS := ./internal/ansible ./tools/collection
 MATRIX_RUN   := ^(TestConformance|TestEachHost|TestTheHosts|TestTheArchitecture|TestTheArm64|Test.*OnThisCore)
 
 matrix: cores binaries $(COLLECTION_LINK) ## the conformance and collection tests through every ansible-core in .ci/cores.txt
@@ -175,7 +175,7 @@ $(STATICCHECK):
 	mv bin/.staticcheck/staticcheck $@ && rmdir bin/.staticcheck
 
 lint: venv $(COLLECTION_LINK) $(STATICCHECK) ## gofmt, go vet, staticcheck, ansible-lint (production profile)
-	@files=$$(gofmt -l internal modules); if [ -n "$$files" ]; then echo "$$files"; echo "gofmt: the files above need formatting"; exit 1; fi
+	@files=$$(gofmt -l internal modules tools); if [ -n "$$files" ]; then echo "$$files"; echo "gofmt: the files above need formatting"; exit 1; fi
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(VENV)/bin/ansible-lint --profile production
@@ -189,8 +189,8 @@ BENCH_ANSIBLE_DIR := bin/bench-ansible
 bench: collection-install venv $(GUEST) ## side by side on one guest: the role vs community.general vs the runbook; writes BENCHMARKS.md
 	@[ -d $(BENCH_ANSIBLE_DIR)/ansible_collections/community/general ] || \
 	  $(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --target $(BENCH_ANSIBLE_DIR) '$(BENCH_ANSIBLE)'
-	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -o bin/procacct ./internal/procacct/cmd/procacct
-	$(GO) build -o bin/bench ./internal/bench/cmd/bench
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -o bin/procacct ./tools/procacct/cmd/procacct
+	$(GO) build -o bin/bench ./tools/bench/cmd/bench
 	$(GUEST) session -- bin/bench --collections $(INSTALLED):$(CURDIR)/$(BENCH_ANSIBLE_DIR) \
 	  --ansible-playbook $(VENV)/bin/ansible-playbook --template BENCHMARKS.md --out BENCHMARKS.md
 

@@ -16,10 +16,10 @@ import (
 
 	"github.com/directlvm/docker/internal/ansible/ansibletest"
 	"github.com/directlvm/docker/internal/docker"
-	"github.com/directlvm/docker/internal/guest/guesttest"
 	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/runner"
 	"github.com/directlvm/docker/internal/systemd"
+	"github.com/directlvm/docker/tools/guest/guesttest"
 )
 
 // The guest runs Debian's docker.io 20.10 on overlay2, with its data root

@@ -13,9 +13,9 @@ import (
 	"github.com/goccy/go-json"
 
 	"github.com/directlvm/docker/internal/ansible/ansibletest"
-	"github.com/directlvm/docker/internal/guest/guesttest"
 	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/runner"
+	"github.com/directlvm/docker/tools/guest/guesttest"
 )
 
 // These tests run in the guest VM (see package guesttest): real LVM,

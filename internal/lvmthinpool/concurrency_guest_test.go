@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/directlvm/docker/internal/ansible/ansibletest"
-	"github.com/directlvm/docker/internal/guest/guesttest"
 	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/runner"
+	"github.com/directlvm/docker/tools/guest/guesttest"
 )
 
 // lockTimes is when one run asked for the host lock, got it and let it go.

@@ -8,9 +8,9 @@ import (
 	"testing"
 
 	"github.com/directlvm/docker/internal/ansible/ansibletest"
-	"github.com/directlvm/docker/internal/guest/guesttest"
 	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/runner"
+	"github.com/directlvm/docker/tools/guest/guesttest"
 )
 
 // These tests run in the guest VM against blank virtio disks (see package

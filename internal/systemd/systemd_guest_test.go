@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/directlvm/docker/internal/guest/guesttest"
+	"github.com/directlvm/docker/tools/guest/guesttest"
 )
 
 // These tests run in the guest VM against the real systemd (see package

@@ -6,7 +6,7 @@
 # Documentation only. The module is a static Go binary (source: modules/lvm_profile,
 # internal/); meta/runtime.yml routes lvm_profile to the action plugin
 # directlvm.docker.binary_module, which runs binaries/linux_GOARCH/lvm_profile on
-# the target. internal/collection's tests fail when the options below and the
+# the target. tools/collection's tests fail when the options below and the
 # module's spec disagree, or when RETURN misses a key the module returns.
 
 from __future__ import (absolute_import, division, print_function)

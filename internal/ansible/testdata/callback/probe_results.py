@@ -1,5 +1,5 @@
 # Test-only stdout callback for internal/ansible/conformance_test.go and the
-# version matrix (internal/collection/cores_test.go). It records every task
+# version matrix (tools/collection/cores_test.go). It records every task
 # result as Ansible received it and, when the playbook ends, writes them all
 # as one JSON document to the file named by $PROBE_RESULTS_FILE. ansible-core
 # has no JSON stdout callback of its own (that one lives in ansible.posix).

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/directlvm/docker/internal/procacct"
+	"github.com/directlvm/docker/tools/procacct"
 )
 
 // Measure is one measured run of one case.

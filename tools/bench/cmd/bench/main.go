@@ -15,9 +15,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/directlvm/docker/internal/bench"
-	"github.com/directlvm/docker/internal/guest"
 	"github.com/directlvm/docker/internal/runner"
+	"github.com/directlvm/docker/tools/bench"
+	"github.com/directlvm/docker/tools/guest"
 )
 
 func main() {

@@ -32,7 +32,7 @@ const (
 func Require(t testing.TB) {
 	t.Helper()
 	if os.Getenv(envInGuest) != "1" {
-		t.Skip("guest integration test: needs root, device-mapper and blank disks; `make test` runs it in the guest VM (or: go run ./internal/guest/cmd/guest test ./PKG)")
+		t.Skip("guest integration test: needs root, device-mapper and blank disks; `make test` runs it in the guest VM (or: go run ./tools/guest/cmd/guest test ./PKG)")
 	}
 	if os.Geteuid() != 0 {
 		t.Fatal("guest integration tests must run as root")

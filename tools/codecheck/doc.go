@@ -12,7 +12,7 @@
 //     the check makes sure only tests import them.
 //  2. No shell: no argv runs sh or bash, and none passes a script with -c;
 //     the runner executes argv directly. The shell scripts the guest image
-//     build hands to mmdebstrap (internal/guest/recipe/*.sh) are not Go and
+//     build hands to mmdebstrap (tools/guest/recipe/*.sh) are not Go and
 //     not in scope.
 //  3. Explicit modes: every file or directory created gets a mode that is
 //     a constant and not world-writable (never os.ModePerm, 0o666, 0o777);

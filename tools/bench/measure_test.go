@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/directlvm/docker/internal/procacct"
+	"github.com/directlvm/docker/tools/procacct"
 )
 
 func TestCountingARollout(t *testing.T) {

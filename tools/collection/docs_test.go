@@ -51,7 +51,7 @@ func TestEveryModuleHasDocumentationThatIsChecked(t *testing.T) {
 		}
 		name := e.Name()
 		if !slices.ContainsFunc(modules, func(m module) bool { return m.name == name }) {
-			t.Errorf("modules/%s is not checked against its documentation: add it to the modules table in internal/collection/docs_test.go", name)
+			t.Errorf("modules/%s is not checked against its documentation: add it to the modules table in tools/collection/docs_test.go", name)
 		}
 		if _, err := os.Stat(filepath.Join(root, ansibletest.DocPath(name))); err != nil {
 			t.Errorf("modules/%s has no documentation: write %s (DOCUMENTATION, EXAMPLES, RETURN; see the other modules')", name, ansibletest.DocPath(name))

@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"unsafe"
 
-	"github.com/directlvm/docker/internal/procacct"
+	"github.com/directlvm/docker/tools/procacct"
 )
 
 func main() {

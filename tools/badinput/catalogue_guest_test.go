@@ -21,10 +21,10 @@ import (
 	"github.com/directlvm/docker/internal/ansible/ansibletest"
 	"github.com/directlvm/docker/internal/docker"
 	"github.com/directlvm/docker/internal/dockerstorage"
-	"github.com/directlvm/docker/internal/guest/guesttest"
 	"github.com/directlvm/docker/internal/lvmprofile"
 	"github.com/directlvm/docker/internal/lvmthinpool"
 	"github.com/directlvm/docker/internal/runner"
+	"github.com/directlvm/docker/tools/guest/guesttest"
 )
 
 // These cases run in the guest VM (see package guesttest): the modules run

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/directlvm/docker/internal/guest/guesttest"
 	"github.com/directlvm/docker/internal/runner"
+	"github.com/directlvm/docker/tools/guest/guesttest"
 )
 
 // The harness's own proof that the guest has a working LVM thin-pool stack:

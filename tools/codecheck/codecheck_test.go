@@ -37,7 +37,7 @@ func TestTheRepositoryKeepsItsCodeRules(t *testing.T) {
 		t.Errorf("the allowlist excuses %s from %q, but nothing there breaks it any more: remove the entry", e.file, e.rule)
 	}
 	if len(kept) > 0 {
-		t.Logf("an exception, when one is justified, is an entry of allowlist in internal/codecheck/rules_test.go with its reason")
+		t.Logf("an exception, when one is justified, is an entry of allowlist in tools/codecheck/rules_test.go with its reason")
 	}
 }
 
@@ -176,7 +176,7 @@ func copyProfile(path string, data []byte) error { return os.WriteFile(path, dat
 		},
 		{
 			name: "world-writable modes, ModePerm and values the check cannot see",
-			files: map[string]string{"internal/guest/files.go": `package guest
+			files: map[string]string{"tools/guest/files.go": `package guest
 
 import (
 	"os"
@@ -325,19 +325,19 @@ func apply(obs *Observed, vm *VM, path string, data []byte, n int) {
 
 func TestTheAllowlistExcusesOneRuleInOneFileOnly(t *testing.T) {
 	findings := []finding{
-		{file: "internal/guest/tests.go", line: 3, rule: ruleNoShell},
-		{file: "internal/guest/tests.go", line: 9, rule: ruleExplicitModes},
-		{file: "internal/guest/vm.go", line: 5, rule: ruleNoShell},
+		{file: "tools/guest/tests.go", line: 3, rule: ruleNoShell},
+		{file: "tools/guest/tests.go", line: 9, rule: ruleExplicitModes},
+		{file: "tools/guest/vm.go", line: 5, rule: ruleNoShell},
 	}
 	list := []exception{
-		{file: "internal/guest/tests.go", rule: ruleNoShell, reason: "r"},
-		{file: "internal/guest/gone.go", rule: ruleNoShell, reason: "r"},
+		{file: "tools/guest/tests.go", rule: ruleNoShell, reason: "r"},
+		{file: "tools/guest/gone.go", rule: ruleNoShell, reason: "r"},
 	}
 	kept, unused := allowed(findings, list)
-	if len(kept) != 2 || kept[0].line != 9 || kept[1].file != "internal/guest/vm.go" {
+	if len(kept) != 2 || kept[0].line != 9 || kept[1].file != "tools/guest/vm.go" {
 		t.Errorf("kept %v", kept)
 	}
-	if len(unused) != 1 || unused[0].file != "internal/guest/gone.go" {
+	if len(unused) != 1 || unused[0].file != "tools/guest/gone.go" {
 		t.Errorf("unused %v", unused)
 	}
 	for _, e := range allowlist {

@@ -24,8 +24,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/directlvm/docker/internal/guest"
 	"github.com/directlvm/docker/internal/runner"
+	"github.com/directlvm/docker/tools/guest"
 )
 
 func main() {

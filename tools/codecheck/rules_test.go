@@ -33,14 +33,14 @@ type exception struct {
 // apply; one that matches nothing any more fails the test.
 var allowlist = []exception{
 	{
-		file: "internal/guest/tests.go",
+		file: "tools/guest/tests.go",
 		rule: ruleNoShell,
 		reason: "the guest harness runs each package's test binary inside the throwaway guest VM over ssh, whose remote " +
 			"side is the guest's login shell anyway; `sh -c 'cd \"$1\" && exec ./pkg.test ...' sh DIR TIMEOUT RUN` keeps the " +
 			"script constant and passes every value as a positional parameter. It never runs on a managed host.",
 	},
 	{
-		file: "internal/bench/bench.go",
+		file: "tools/bench/bench.go",
 		rule: ruleNoShell,
 		reason: "the benchmark's case (c) is the manual runbook, which is a shell script by definition (an operator pastes it " +
 			"into a root shell); it is what is being measured, fed to `bash -s` over ssh in the throwaway guest VM only.",

@@ -13,9 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/directlvm/docker/internal/guest"
-	"github.com/directlvm/docker/internal/procacct"
 	"github.com/directlvm/docker/internal/runner"
+	"github.com/directlvm/docker/tools/guest"
+	"github.com/directlvm/docker/tools/procacct"
 )
 
 var (
