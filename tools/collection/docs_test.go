@@ -2,6 +2,7 @@ package collection
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -154,7 +155,7 @@ func docProblems(m module, doc ansibletest.ModuleDoc) []string {
 	for name := range d.Options {
 		names[name] = true
 	}
-	for _, name := range sortedKeys(names) {
+	for _, name := range slices.Sorted(maps.Keys(names)) {
 		opt, inSpec := m.spec.Options[name]
 		od, inDoc := d.Options[name]
 		switch {
@@ -219,7 +220,7 @@ func docProblems(m module, doc ansibletest.ModuleDoc) []string {
 	if len(doc.Return) == 0 {
 		bad("RETURN is empty: document every key the module returns")
 	}
-	for _, key := range sortedKeys(doc.Return) {
+	for _, key := range slices.Sorted(maps.Keys(doc.Return)) {
 		r := doc.Return[key]
 		if !ansibletest.HasText(r.Description) || r.Returned == "" || r.Type == "" {
 			bad("RETURN %s: needs description, returned and type", key)
@@ -269,13 +270,4 @@ func jsonText(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -5,11 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -254,7 +254,7 @@ func returnProblems(module string, documented map[string]ReturnDoc, result map[s
 // of got, prefix being the dotted path of got.
 func compareReturn(module, prefix string, documented map[string]ReturnDoc, got map[string]any) []string {
 	var problems []string
-	for _, k := range sortedKeys(got) {
+	for _, k := range slices.Sorted(maps.Keys(got)) {
 		entry, ok := documented[k]
 		if !ok {
 			problems = append(problems, fmt.Sprintf("RETURN does not document %s%s, which %s returns (value %s): add it with description, returned, type and sample",
@@ -275,21 +275,12 @@ func compareReturn(module, prefix string, documented map[string]ReturnDoc, got m
 			}
 		}
 	}
-	for _, k := range sortedKeys(documented) {
+	for _, k := range slices.Sorted(maps.Keys(documented)) {
 		if _, ok := got[k]; !ok && !actionPluginKeys[prefix+k] {
 			problems = append(problems, fmt.Sprintf("RETURN documents %s%s, but %s's result has no such key: remove it from RETURN, or return it", prefix, k, module))
 		}
 	}
 	return problems
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func jsonText(v any) string {
