@@ -2,16 +2,11 @@ package collection
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/goccy/go-json"
 
 	"github.com/directlvm/docker/internal/ansible/ansibletest"
 	"github.com/directlvm/docker/internal/lvm/lvmtest"
@@ -24,95 +19,6 @@ import (
 // host runs them. What LVM, dmeventd and docker then do is proven in the
 // guest (guest tests and molecule); here the point is what each ansible-core
 // makes of the plugin and the binaries.
-
-// coreRun is one ansible-playbook run on this machine against the working
-// tree's collection (bin/collections links it), recorded by the
-// probe_results callback unless plain is set.
-type coreRun struct {
-	stdout, stderr string
-	code           int
-	results        map[string]map[string]any // task name -> result
-	statuses       map[string]string         // task name -> ok, failed, ...
-}
-
-// runPlaybook runs playbook with ansible-playbook from ANSIBLE_BIN_DIR (or
-// .venv). With plain, the default callback prints to stdout (to see what a
-// user sees); otherwise results are recorded.
-func runPlaybook(t *testing.T, playbook string, plain bool, env []string, flags ...string) coreRun {
-	t.Helper()
-	bin := ansibletest.Tool(t, "ansible-playbook")
-	root := ansibletest.RepoRoot(t)
-	work := t.TempDir()
-	for _, dir := range []string{"home", "local-tmp", "remote-tmp"} {
-		if err := os.MkdirAll(filepath.Join(work, dir), 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	path := filepath.Join(work, "playbook.yml")
-	if err := os.WriteFile(path, []byte(playbook), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	config := filepath.Join(work, "ansible.cfg")
-	if err := os.WriteFile(config, []byte("[defaults]\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	resultsFile := filepath.Join(work, "results.json")
-	callback := "probe_results"
-	if plain {
-		callback = "default"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, append(append([]string{"-i", "localhost,", "-c", "local"}, flags...), path)...)
-	cmd.Dir = work
-	cmd.Env = append(append(os.Environ(),
-		"ANSIBLE_CONFIG="+config,
-		"ANSIBLE_HOME="+filepath.Join(work, "home"),
-		"ANSIBLE_LOCAL_TEMP="+filepath.Join(work, "local-tmp"),
-		"ANSIBLE_REMOTE_TEMP="+filepath.Join(work, "remote-tmp"),
-		"ANSIBLE_COLLECTIONS_PATH="+filepath.Join(root, "bin", "collections"),
-		"ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=False",
-		"ANSIBLE_CALLBACK_PLUGINS="+filepath.Join(root, "internal", "ansible", "testdata", "callback"),
-		"ANSIBLE_STDOUT_CALLBACK="+callback,
-		"PROBE_RESULTS_FILE="+resultsFile,
-		"ANSIBLE_NOCOLOR=1",
-		"ANSIBLE_LOCALHOST_WARNING=False",
-		"ANSIBLE_INVENTORY_UNPARSED_WARNING=False",
-		"ANSIBLE_PYTHON_INTERPRETER=auto_silent",
-		"ANSIBLE_RETRY_FILES_ENABLED=False",
-		"LC_ALL=C.UTF-8",
-	), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		t.Fatalf("running %s: %v", bin, err)
-	}
-	run := coreRun{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode()}
-	if plain {
-		return run
-	}
-	data, err := os.ReadFile(resultsFile)
-	if err != nil {
-		t.Fatalf("the probe_results callback wrote nothing (%v)\nstdout: %s\nstderr: %s", err, run.stdout, run.stderr)
-	}
-	var doc struct {
-		Results []struct {
-			Task   string         `json:"task"`
-			Status string         `json:"status"`
-			Result map[string]any `json:"result"`
-		} `json:"results"`
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		t.Fatalf("decoding the callback's results: %v\n%s", err, data)
-	}
-	run.results, run.statuses = map[string]map[string]any{}, map[string]string{}
-	for _, r := range doc.Results {
-		run.results[r.Task], run.statuses[r.Task] = r.Result, r.Status
-	}
-	return run
-}
 
 // coreVersion is the ansible-core under test, as `ansible --version` says.
 func coreVersion(t *testing.T) string {
@@ -196,9 +102,10 @@ func TestEveryModuleRunsThroughTheActionPluginOnThisCore(t *testing.T) {
 	vars := `{"profile_dir": "` + profileDir + `", "fake_bin": "` + fakeLVM(t) + `"}`
 	// Root becoming root: ansible skips become unless told to allow it, and
 	// the point is to see the plugin's command run through a become method.
-	run := runPlaybook(t, coresPlaybook, false, []string{"ANSIBLE_BECOME_ALLOW_SAME_USER=True"}, "-vvv", "-e", vars)
-	if run.code != 0 {
-		t.Fatalf("%s: ansible-playbook exited %d (failures were to be ignored)\nstdout: %s\nstderr: %s", version, run.code, run.stdout, run.stderr)
+	run := ansibletest.RunPlaybook(t, ansibletest.Playbook{Text: coresPlaybook,
+		Env: []string{"ANSIBLE_BECOME_ALLOW_SAME_USER=True"}, Flags: []string{"-vvv", "-e", vars}})
+	if run.Code != 0 {
+		t.Fatalf("%s: ansible-playbook exited %d (failures were to be ignored)\nstdout: %s\nstderr: %s", version, run.Code, run.Stdout, run.Stderr)
 	}
 	for _, check := range []struct{ task, status, path, want string }{
 		{"profile in check mode", "ok", "changed", "true"},
@@ -207,10 +114,10 @@ func TestEveryModuleRunsThroughTheActionPluginOnThisCore(t *testing.T) {
 		{"profile refused", "failed", "msg", `"autoextend_threshold=30 is below 50: LVM would silently use 50 instead; give 50 to 100 (100 disables autoextend)"`},
 		{"profile with the group's defaults", "failed", "msg", `"autoextend_threshold=45 is below 50: LVM would silently use 50 instead; give 50 to 100 (100 disables autoextend)"`},
 	} {
-		if got := run.statuses[check.task]; got != check.status {
+		if got := run.Statuses[check.task]; got != check.status {
 			t.Errorf("%s: task %q: status %q, want %q", version, check.task, got, check.status)
 		}
-		if got := jsonText(lookup(run.results[check.task], check.path)); got != check.want {
+		if got := ansibletest.JSON(t, ansibletest.Lookup(run.Results[check.task], check.path)); got != check.want {
 			t.Errorf("%s: task %q: %s = %s, want %s", version, check.task, check.path, got, check.want)
 		}
 	}
@@ -218,17 +125,17 @@ func TestEveryModuleRunsThroughTheActionPluginOnThisCore(t *testing.T) {
 		"thinpool refused": {"chunk_size", "64"},
 		"storage refused":  {"min_free_space", "150%"},
 	} {
-		msg, _ := run.results[task]["msg"].(string)
-		if run.statuses[task] != "failed" || !containsAll(msg, words...) {
-			t.Errorf("%s: task %q: want a failure whose msg names %v; got %s: %q", version, task, words, run.statuses[task], msg)
+		msg, _ := run.Results[task]["msg"].(string)
+		if run.Statuses[task] != "failed" || !containsAll(msg, words...) {
+			t.Errorf("%s: task %q: want a failure whose msg names %v; got %s: %q", version, task, words, run.Statuses[task], msg)
 		}
 	}
 
-	checkMode := run.results["profile in check mode"]
-	if after := jsonText(lookup(checkMode, "diff.after")); !strings.Contains(after, "thin_pool_autoextend_threshold=100") {
+	checkMode := run.Results["profile in check mode"]
+	if after := ansibletest.JSON(t, ansibletest.Lookup(checkMode, "diff.after")); !strings.Contains(after, "thin_pool_autoextend_threshold=100") {
 		t.Errorf("%s: check mode's diff.after does not show the profile it would write: %s", version, after)
 	}
-	if warnings := jsonText(checkMode["warnings"]); !strings.Contains(warnings, "disables autoextend") {
+	if warnings := ansibletest.JSON(t, checkMode["warnings"]); !strings.Contains(warnings, "disables autoextend") {
 		t.Errorf("%s: the module's warning did not reach the result: warnings = %s", version, warnings)
 	}
 	if entries, _ := os.ReadDir(profileDir); len(entries) != 0 {
@@ -237,8 +144,8 @@ func TestEveryModuleRunsThroughTheActionPluginOnThisCore(t *testing.T) {
 	// Every key the task returns, the action plugin's fact included, is in RETURN.
 	ansibletest.CheckReturnDocs(t, "lvm_profile", ansibletest.Docs(t, "lvm_profile")["lvm_profile"], withoutCoreKeys(checkMode))
 	// The binary ran through the become method (su), not around it.
-	if !strings.Contains(run.stdout, "su  root -c") && !strings.Contains(run.stdout, "su root -c") {
-		t.Errorf("%s: no command ran through su; -vvv output:\n%s", version, run.stdout)
+	if !strings.Contains(run.Stdout, "su  root -c") && !strings.Contains(run.Stdout, "su root -c") {
+		t.Errorf("%s: no command ran through su; -vvv output:\n%s", version, run.Stdout)
 	}
 }
 
@@ -261,15 +168,16 @@ func TestDiffModeShowsWhatCheckModeWouldWriteOnThisCore(t *testing.T) {
 	binaryPath(t, "amd64", "lvm_profile")
 	vars := `{"profile_dir": "` + t.TempDir() + `", "fake_bin": "` + fakeLVM(t) + `"}`
 	playbook := strings.SplitN(coresPlaybook, "    - name: profile refused", 2)[0]
-	run := runPlaybook(t, playbook, true, []string{"ANSIBLE_BECOME_ALLOW_SAME_USER=True"}, "--check", "--diff", "-e", vars)
-	if run.code != 0 {
-		t.Fatalf("%s: ansible-playbook --check --diff exited %d\nstdout: %s\nstderr: %s", version, run.code, run.stdout, run.stderr)
+	run := ansibletest.RunPlaybook(t, ansibletest.Playbook{Text: playbook, Plain: true,
+		Env: []string{"ANSIBLE_BECOME_ALLOW_SAME_USER=True"}, Flags: []string{"--check", "--diff", "-e", vars}})
+	if run.Code != 0 {
+		t.Fatalf("%s: ansible-playbook --check --diff exited %d\nstdout: %s\nstderr: %s", version, run.Code, run.Stdout, run.Stderr)
 	}
-	if !strings.Contains(run.stdout, "+\tthin_pool_autoextend_threshold=100") || !strings.Contains(run.stdout, "changed=1") {
-		t.Errorf("%s: --check --diff does not show the profile line it would add, or no change is counted:\n%s", version, run.stdout)
+	if !strings.Contains(run.Stdout, "+\tthin_pool_autoextend_threshold=100") || !strings.Contains(run.Stdout, "changed=1") {
+		t.Errorf("%s: --check --diff does not show the profile line it would add, or no change is counted:\n%s", version, run.Stdout)
 	}
-	if strings.Contains(run.stderr, "[DEPRECATION WARNING]") {
-		t.Errorf("%s: the collection triggers a deprecation warning:\n%s", version, run.stderr)
+	if strings.Contains(run.Stderr, "[DEPRECATION WARNING]") {
+		t.Errorf("%s: the collection triggers a deprecation warning:\n%s", version, run.Stderr)
 	}
 }
 
@@ -376,17 +284,4 @@ func containsAll(s string, words ...string) bool {
 		}
 	}
 	return true
-}
-
-// lookup follows a dotted path of keys through nested objects; nil when a
-// key is missing.
-func lookup(v any, path string) any {
-	for _, key := range strings.Split(path, ".") {
-		obj, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = obj[key]
-	}
-	return v
 }
