@@ -82,6 +82,36 @@ func (c Config) MetaLV() string { return c.Pool + "meta" }
 var reservedSuffixes = []string{"_cdata", "_cmeta", "_corig", "_cpool", "_cvol", "_imeta", "_iorig",
 	"_mimage", "_mlog", "_pmspare", "_rimage", "_rmeta", "_tdata", "_tmeta", "_vdata", "_vorig", "_wcorig"}
 
+// maxDMName is the longest device-mapper name the kernel takes (DM_NAME_LEN
+// is 128 bytes with the terminating NUL).
+const maxDMName = 127
+
+// hiddenSuffix stands for what LVM appends to a thin pool's device-mapper
+// name for the devices it makes of it: VG-POOL_tdata, VG-POOL_tmeta and
+// VG-POOL-tpool, each six characters longer than the pool's own name.
+const hiddenSuffix = "_tdata"
+
+// checkDerivedNames checks the names LVM will derive from vg and thinpool
+// before anything is created: the metadata volume (THINPOOLmeta) must be a
+// name LVM takes, and every device-mapper name must fit the kernel's limit.
+// A name that fails only at its derived form would otherwise fail halfway,
+// after the VG and the data volume exist, and every rerun the same way.
+func checkDerivedNames(bad *module.Problems, c Config) {
+	meta := c.MetaLV()
+	for _, s := range reservedSuffixes {
+		if strings.Contains(meta, s) && !strings.Contains(c.Pool, s) {
+			bad.Add("thinpool=%q makes the metadata volume %q, which contains %q, a suffix LVM reserves for its hidden volumes: choose another thinpool name", c.Pool, meta, s)
+		}
+	}
+	for _, name := range []string{dmName(c.VG, meta), dmName(c.VG, c.Pool) + hiddenSuffix} {
+		if len(name) > maxDMName {
+			bad.Add("vg=%q and thinpool=%q make the device-mapper name %q, %d characters; the kernel takes at most %d (a \"-\" counts twice): choose shorter vg or thinpool names",
+				c.VG, c.Pool, name, len(name), maxDMName)
+			return
+		}
+	}
+}
+
 // ParseConfig validates the options and reports every problem at once.
 func ParseConfig(o Options) (Config, error) {
 	c := Config{
@@ -112,6 +142,7 @@ func ParseConfig(o Options) (Config, error) {
 	}
 	checkName("vg", c.VG)
 	checkName("thinpool", c.Pool)
+	checkDerivedNames(&bad, c)
 
 	var err error
 	if c.DataSize, err = lvm.ParseSize(o.DataSize); err != nil {

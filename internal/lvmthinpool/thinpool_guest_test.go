@@ -99,6 +99,21 @@ func TestGuestFreshDiskGetsTheRunbookLayoutAndARerunChangesNothing(t *testing.T)
 	}
 }
 
+// The longest names the module accepts are names LVM and device-mapper
+// take: "dl-" + 118 + "_tdata" is the kernel's 127 characters.
+func TestGuestTheLongestNamesAcceptedBuildAPool(t *testing.T) {
+	disk := guesttest.Disks(t, 1)[0]
+	pool := strings.Repeat("p", 118)
+	res, _ := runReal(t, map[string]any{"devices": []string{disk}, "vg": "dl", "thinpool": pool})
+	mustSucceed(t, res, true)
+	if lv, ok := lvmState(t).LV("dl", pool); !ok || !lv.Attr.ThinPool() {
+		t.Fatalf("no thin pool dl/%s after a run that succeeded", pool)
+	}
+	if _, err := os.Stat("/dev/mapper/dl-" + pool); err != nil {
+		t.Errorf("pool device: %v", err)
+	}
+}
+
 func TestGuestCheckModeOnAFreshDiskChangesNothing(t *testing.T) {
 	disk := guesttest.Disks(t, 1)[0]
 	res, calls := runReal(t, map[string]any{"devices": []string{disk}, "_ansible_check_mode": true})

@@ -67,7 +67,13 @@ type guestDisk struct {
 // hostStateCases are the bad host states, each with valid options: the
 // refusal comes from what the module finds on the host.
 func hostStateCases(d guestDisk) []badInput {
-	return []badInput{
+	// The derived names again, on a real blank disk: nothing may be made of
+	// it before the name that fails is reached.
+	onDisk := derivedNameCases([]string{d.byID})
+	for i := range onDisk {
+		onDisk[i].name += " on a blank disk"
+	}
+	return append(onDisk, []badInput{
 		// Disks that hold data, or are not disks.
 		{
 			name: "lvm_thinpool disk holding an ext4 filesystem", module: modThinpool,
@@ -322,7 +328,7 @@ func hostStateCases(d guestDisk) []badInput {
 			problem: []string{"docker is not installed", "dockerd: command not found"},
 			fix:     []string{"install the package that provides it"},
 		},
-	}
+	}...)
 }
 
 // Every bad input fails with a message naming the problem and the fix, and

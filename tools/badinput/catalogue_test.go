@@ -74,11 +74,35 @@ const neverResolved = "/dev/disk/by-id/virtio-badinput-never-resolved"
 // the problem.
 const aPool = "/dev/mapper/docker-thinpool"
 
+// tooLongPool is a pool name one character past what device-mapper takes
+// in VG "dl": "dl-" + 119 + "_tdata" is 128 characters.
+var tooLongPool = strings.Repeat("p", 119)
+
+// derivedNameCases are names that pass LVM's own rules but make a name,
+// derived from them, that LVM or device-mapper refuses: before they were
+// checked, the run failed halfway with the VG and the data volume made.
+func derivedNameCases(dev []string) []badInput {
+	return []badInput{
+		{
+			name: "lvm_thinpool thinpool whose metadata volume name LVM reserves", module: modThinpool,
+			args:    map[string]any{"devices": dev, "thinpool": "pool_t"},
+			problem: []string{`thinpool="pool_t" makes the metadata volume "pool_tmeta", which contains "_tmeta"`},
+			fix:     []string{"choose another thinpool name"},
+		},
+		{
+			name: "lvm_thinpool names too long for device-mapper", module: modThinpool,
+			args:    map[string]any{"devices": dev, "vg": "dl", "thinpool": tooLongPool},
+			problem: []string{`make the device-mapper name "dl-` + tooLongPool + `_tdata", 128 characters; the kernel takes at most 127`},
+			fix:     []string{"choose shorter vg or thinpool names"},
+		},
+	}
+}
+
 // parameterCases are the bad options: each fails on any host, before the
 // module reads anything of it.
 func parameterCases() []badInput {
 	dev := []string{neverResolved}
-	return []badInput{
+	return append([]badInput{
 		// lvm_thinpool
 		{
 			name: "lvm_thinpool devices given as a number", module: modThinpool,
@@ -315,7 +339,7 @@ func parameterCases() []badInput {
 			problem: []string{"restart_timeout=0"},
 			fix:     []string{"must be a positive number of seconds"},
 		},
-	}
+	}, derivedNameCases(dev)...)
 }
 
 // checkRefusal fails the test unless res is a failure whose msg names the
