@@ -108,6 +108,9 @@ func planFile(p *Plan, c Config, obs *Observed) error {
 	if f != nil && !f.Regular {
 		return refuse("%s is not a regular file (%s): it is left alone; remove it, or give another name or profile_dir", obs.Path, f.Mode.Type())
 	}
+	if f != nil && !ours(f.Content) {
+		return notOurs(obs.Path, "rewritten")
+	}
 	var why string
 	switch {
 	case f == nil:
@@ -125,6 +128,12 @@ func planFile(p *Plan, c Config, obs *Observed) error {
 	}
 	p.Add(writeStep(why, obs.Path, content))
 	return nil
+}
+
+// notOurs refuses to touch a profile this module did not write.
+func notOurs(path, what string) error {
+	return refuse("%s holds settings other than thin_pool_autoextend_threshold and thin_pool_autoextend_percent and was not written by directlvm.docker: it is someone else's (LVM ships profiles such as thin-performance), so it is not %s; give another name, or move the file away yourself",
+		path, what)
 }
 
 // planUnits enables and starts the services that monitor pools after a
@@ -182,6 +191,9 @@ func PlanAbsent(c Config, obs *Observed) (*Plan, error) {
 	if f := obs.File; f != nil {
 		if !f.Regular {
 			return nil, refuse("%s is not a regular file (%s): it is left alone; remove it yourself", obs.Path, f.Mode.Type())
+		}
+		if !ours(f.Content) {
+			return nil, notOurs(obs.Path, "removed")
 		}
 		p.Add(removeStep(obs.Path))
 	}

@@ -231,3 +231,62 @@ func TestGuestLVMValidationRejectsABrokenProfile(t *testing.T) {
 		}
 	}
 }
+
+// The profiles LVM ships (thin-performance, thin-generic, ...) are not the
+// module's: asked to write or remove one by name, it refuses and the file
+// stays as LVM installed it.
+func TestGuestAProfileLVMShipsIsNeitherRewrittenNorRemoved(t *testing.T) {
+	guesttest.Require(t)
+	dir, warning := profileDir(context.Background(), guesttest.Runner())
+	if warning != "" {
+		t.Fatalf("lvmconfig: %s", warning)
+	}
+	for _, tc := range []struct {
+		name, state, refusal string
+	}{
+		{"thin-performance", "present", "is not rewritten"},
+		{"thin-generic", "absent", "is not removed"},
+	} {
+		path := ProfilePath(dir, tc.name)
+		before, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("lvm2 ships %s: %v", path, err)
+		}
+		info, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, calls := runReal(t, map[string]any{"name": tc.name, "state": tc.state, "monitor": false})
+		if msg, _ := res["msg"].(string); res["failed"] != true || !strings.Contains(msg, path+" holds settings other than") || !strings.Contains(msg, tc.refusal) {
+			t.Errorf("%s %s: want a refusal saying %q; got %v", tc.state, path, tc.refusal, res)
+		}
+		if !readOnly(calls) {
+			t.Errorf("%s %s: commands ran that change the host: %v", tc.state, path, calls)
+		}
+		after, err := os.ReadFile(path)
+		if err != nil || string(after) != string(before) {
+			t.Errorf("%s %s: the file changed (%v):\n%s", tc.state, path, err, after)
+		}
+		if info2, err := os.Stat(path); err != nil || info2.Mode() != info.Mode() || !info2.ModTime().Equal(info.ModTime()) {
+			t.Errorf("%s %s: mode or mtime changed: %v", tc.state, path, err)
+		}
+	}
+}
+
+// The profile Docker's runbook has operators write by hand is taken over:
+// rewritten with this module's header, no refusal.
+func TestGuestTheRunbooksHandWrittenProfileIsTakenOver(t *testing.T) {
+	guesttest.Require(t)
+	path := guestProfilePath(t, "directlvm-runbook")
+	runbook := "activation {\n  thin_pool_autoextend_threshold=80\n  thin_pool_autoextend_percent=20\n}\n"
+	if err := os.WriteFile(path, []byte(runbook), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := runReal(t, map[string]any{"name": "directlvm-runbook", "monitor": false})
+	if res["failed"] == true || res["changed"] != true {
+		t.Fatalf("want the runbook's profile rewritten (changed); got %v", res)
+	}
+	if got, _ := os.ReadFile(path); string(got) != string(Render(80, 20)) {
+		t.Errorf("want the module's own profile text; got:\n%s", got)
+	}
+}

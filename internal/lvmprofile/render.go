@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"iter"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -65,4 +66,100 @@ func settingValues(text []byte, name string) iter.Seq[string] {
 			}
 		}
 	}
+}
+
+// ours says whether a profile's text is one this module may rewrite or
+// remove: one it wrote (its header line), or one that sets nothing but the
+// runbook's two autoextend settings, as Docker's runbook has operators
+// write by hand (so a host set up from the runbook is taken over). Any
+// other profile, such as the ones LVM ships (thin-performance, cache-smq,
+// ...), is someone else's.
+func ours(content []byte) bool {
+	if strings.HasPrefix(string(content), header) {
+		return true
+	}
+	settings := profileSettings(string(content))
+	for _, s := range settings {
+		if s != "activation/thin_pool_autoextend_threshold" && s != "activation/thin_pool_autoextend_percent" {
+			return false
+		}
+	}
+	return len(settings) > 0
+}
+
+// profileSettings lists the settings an LVM config text sets, each as
+// "section/name", comments dropped. It reads both of LVM's layouts, one
+// setting a line or a whole section on one line.
+func profileSettings(text string) []string {
+	var lines []string
+	for line := range strings.Lines(text) {
+		line, _, _ = strings.Cut(line, "#")
+		lines = append(lines, line)
+	}
+	var sections, settings []string
+	s := strings.Join(lines, " ")
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '}':
+			if len(sections) > 0 {
+				sections = sections[:len(sections)-1]
+			}
+			i++
+		case isNameByte(c):
+			j := i
+			for j < len(s) && isNameByte(s[j]) {
+				j++
+			}
+			name := s[i:j]
+			k := j
+			for k < len(s) && (s[k] == ' ' || s[k] == '\t' || s[k] == '\r' || s[k] == '\n') {
+				k++
+			}
+			switch {
+			case k < len(s) && s[k] == '{':
+				sections = append(sections, name)
+				i = k + 1
+			case k < len(s) && s[k] == '=':
+				settings = append(settings, strings.Join(append(slices.Clone(sections), name), "/"))
+				i = skipValue(s, k+1)
+			default:
+				i = j
+			}
+		default:
+			i++
+		}
+	}
+	return settings
+}
+
+// skipValue returns the index just past the value that starts at or after
+// s[i]: a quoted string, a [list], or a bare word or number.
+func skipValue(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	if i >= len(s) {
+		return i
+	}
+	switch s[i] {
+	case '"':
+		if end := strings.IndexByte(s[i+1:], '"'); end >= 0 {
+			return i + 1 + end + 1
+		}
+		return len(s)
+	case '[':
+		if end := strings.IndexByte(s[i:], ']'); end >= 0 {
+			return i + end + 1
+		}
+		return len(s)
+	}
+	for i < len(s) && s[i] != ' ' && s[i] != '\t' && s[i] != '}' {
+		i++
+	}
+	return i
+}
+
+func isNameByte(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }

@@ -22,7 +22,10 @@ description:
     enables and starts C(dm-event.socket) and C(lvm2-monitor.service) over D-Bus so that the pool stays monitored after a reboot.
     Without monitoring LVM never extends a pool, which is the usual reason pools fill up and Docker stops.
   - The profile is checked by LVM (C(lvmconfig --validate)) before it is written, and written atomically with mode C(0644); its
-    content depends only on the two values, so every run writes the same bytes. A file with other content or another mode is rewritten.
+    content depends only on the two values, so every run writes the same bytes. A file with other values or another mode is rewritten,
+    but only a file this module wrote or one that sets nothing but the two autoextend settings (the profile Docker's runbook has
+    operators write by hand). A profile with other settings, such as those LVM ships (C(thin-performance), C(cache-smq), ...), is
+    neither rewritten nor removed, and the run fails naming it.
   - Every run reads the state first (the profile directory and file, one C(lvm fullreport), the units), plans, applies unless in check
     mode, reads the state again and verifies it. A host that is already as requested reports no change.
   - With O(state=absent) the profile is detached from O(lv) and its file removed; monitoring and the services are left as they are,
