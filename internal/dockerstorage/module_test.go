@@ -560,7 +560,7 @@ func TestARunThatCannotTakeTheHostLockFailsBeforeTouchingAnything(t *testing.T) 
 	if res["failed"] != true || res["changed"] == true {
 		t.Fatalf("want a failure that changed nothing: %v", res)
 	}
-	assertSays(t, must[string](t, res, "msg"), "lock file /run/lock/directlvm-docker.lock is held by lvm_profile, pid 1234, since 2024-05-06T10:11:12Z",
+	assertSays(t, must[string](t, res, "msg"), "lock file /run/directlvm-docker/lock is held by lvm_profile, pid 1234, since 2024-05-06T10:11:12Z",
 		"gave up after waiting 10m0s", "Wait for it to finish and run again")
 	if len(asked) != 1 || asked[0].Module != Name || asked[0].CheckMode {
 		t.Errorf("the lock was asked for by %+v, want one docker_storage run", asked)

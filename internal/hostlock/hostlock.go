@@ -1,6 +1,6 @@
 // Package hostlock is the lock that keeps two runs of this collection's
 // modules on one host from changing it at the same time: flock(2) on a lock
-// file, by default /run/lock/directlvm-docker.lock.
+// file, by default /run/directlvm-docker/lock.
 //
 // Every module holds the lock for its whole observe, plan, apply and
 // re-read, in check mode too (a plan read while another run changes the
@@ -15,6 +15,11 @@
 // stale lock behind: a file that still names a holder that is gone is taken
 // at once. The file is never removed (removing a lock file races with the
 // next run's flock on it); the directory is created if it is missing.
+//
+// Only the user the modules run as (root) may hold it: the directory is
+// made 0700, and a directory or file that another user owns, or that
+// others may write, is refused. (In a world-writable directory such as
+// /run/lock, any local user could take the lock first and stall every run.)
 package hostlock
 
 import (
@@ -32,7 +37,7 @@ import (
 
 const (
 	// DefaultPath is the lock every module of the collection takes.
-	DefaultPath = "/run/lock/directlvm-docker.lock"
+	DefaultPath = "/run/directlvm-docker/lock"
 	// DefaultWait is how long a run waits for the lock before giving up.
 	DefaultWait = 10 * time.Minute
 
@@ -40,9 +45,9 @@ const (
 	retryEvery = 200 * time.Millisecond
 	// fileMode lets anyone read who holds the lock; only root writes it.
 	fileMode = 0o644
-	// dirMode is for the lock directory when it has to be created (on a
-	// systemd host /run/lock already exists, as a sticky 1777 directory).
-	dirMode = 0o755
+	// dirMode is for the lock directory when it has to be created: only
+	// its owner may enter it.
+	dirMode = 0o700
 	// maxContent bounds what is read from the file for a message.
 	maxContent = 4096
 )
@@ -159,8 +164,12 @@ func (e *HeldError) Unwrap() error { return e.Cause }
 // release clears the file's content and unlocks; calling it more than
 // once is harmless.
 func Acquire(ctx context.Context, path string, owner Owner, wait time.Duration) (release func(), err error) {
-	if err := os.MkdirAll(filepath.Dir(path), dirMode); err != nil {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, dirMode); err != nil {
 		return nil, fmt.Errorf("creating the directory of lock file %s: %w", path, err)
+	}
+	if err := checkOwn(dir, "directory of lock file "+path); err != nil {
+		return nil, err
 	}
 	// O_NOFOLLOW: /run/lock is writable by everyone, so a symlink planted
 	// there must not make root write to its target.
@@ -231,6 +240,38 @@ func checkFile(f *os.File) error {
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Nlink != 1 {
 		return fmt.Errorf("lock file %s has %d hard links, so it is also another file: remove it and run again", f.Name(), st.Nlink)
+	}
+	return checkOwner(fi, "lock file "+f.Name())
+}
+
+// checkOwn refuses a lock directory that is a link, or that checkOwner
+// refuses.
+func checkOwn(path, what string) error {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return fmt.Errorf("reading the %s: %w", what, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("the %s, %s, is a %s, not a directory: remove it and run again", what, path, fi.Mode().Type())
+	}
+	return checkOwner(fi, "the "+what+", "+path+",")
+}
+
+// checkOwner refuses what belongs to another user or what others may
+// write: whoever could write it could hold the lock and make every run
+// wait.
+func checkOwner(fi os.FileInfo, what string) error {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	if uid := os.Geteuid(); int(st.Uid) != uid {
+		return fmt.Errorf("%s belongs to uid %d, not to uid %d that runs this module: another user could hold the lock and stall every run; remove it and run again",
+			what, st.Uid, uid)
+	}
+	if fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("%s has mode %04o, writable by others: another user could hold the lock and stall every run; chmod go-w it, or remove it, and run again",
+			what, fi.Mode().Perm())
 	}
 	return nil
 }

@@ -241,3 +241,69 @@ func TestAtBindsThePathAndTheWait(t *testing.T) {
 		t.Fatalf("want a HeldError for %s, got %v", path, err)
 	}
 }
+
+// Only the user that runs the modules may hold the lock: a lock directory
+// or file that others may write, or that another user owns, is refused
+// before anything waits on it.
+func TestALockOthersCouldHoldIsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, dir, path string)
+		want  string
+	}{
+		{"a world-writable directory like /run/lock", func(t *testing.T, dir, _ string) {
+			if err := os.Chmod(dir, 0o1777); err != nil {
+				t.Fatal(err)
+			}
+		}, "has mode 0777, writable by others"},
+		{"a lock file others may write", func(t *testing.T, _, path string) {
+			if err := os.WriteFile(path, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(path, 0o666); err != nil {
+				t.Fatal(err)
+			}
+		}, "has mode 0666, writable by others"},
+		{"a lock file another user made", func(t *testing.T, _, path string) {
+			if os.Geteuid() != 0 {
+				t.Skip("needs root to give the file to another user")
+			}
+			if err := os.WriteFile(path, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chown(path, 65534, 65534); err != nil {
+				t.Fatal(err)
+			}
+		}, "belongs to uid 65534"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "lockdir")
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, "lock")
+			tc.setup(t, dir, path)
+			release, err := Acquire(context.Background(), path, Self("lvm_thinpool", false), time.Second)
+			if err == nil {
+				release()
+				t.Fatalf("took a lock others could hold; want a refusal saying %q", tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "stall every run") {
+				t.Errorf("want a refusal saying %q and why; got %v", tc.want, err)
+			}
+		})
+	}
+}
+
+func TestTheLockDirectoryIsMadeForItsOwnerOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "new", "lock")
+	release, err := Acquire(context.Background(), path, Self("lvm_thinpool", false), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	fi, err := os.Stat(filepath.Dir(path))
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("lock directory mode %v (%v), want 0700", fi.Mode().Perm(), err)
+	}
+}

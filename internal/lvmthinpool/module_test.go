@@ -138,7 +138,7 @@ func TestARunThatCannotTakeTheHostLockFailsAndRunsNothing(t *testing.T) {
 	msg, _ := res["msg"].(string)
 	for _, want := range []string{
 		"another directlvm.docker task is changing this host",
-		"lock file /run/lock/directlvm-docker.lock is held by lvm_profile, pid 1234, since 2026-11-25T19:04:05Z",
+		"lock file /run/directlvm-docker/lock is held by lvm_profile, pid 1234, since 2026-11-25T19:04:05Z",
 		"gave up after waiting 10m0s",
 		"Wait for it to finish and run again",
 	} {

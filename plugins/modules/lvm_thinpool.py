@@ -152,7 +152,7 @@ attributes:
     support: full
     platforms: linux
 notes:
-  - Runs of this collection's modules on one host take turns, each holding an exclusive lock on C(/run/lock/directlvm-docker.lock)
+  - Runs of this collection's modules on one host take turns, each holding an exclusive lock on C(/run/directlvm-docker/lock)
     from its first read to its last (in check mode too); another run waits up to 10 minutes, then fails naming the holder.
     The kernel releases the lock when a run dies, so an interrupted run never leaves it held.
   - The role C(directlvm.docker.direct_lvm) runs this module, then M(directlvm.docker.lvm_profile) and M(directlvm.docker.docker_storage).
