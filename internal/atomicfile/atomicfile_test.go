@@ -51,3 +51,78 @@ func TestRemovingAMissingFileIsSuccess(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Replace keeps what the file is: a link stays a link to the same file,
+// and the file keeps its mode, owner and group.
+func TestReplaceKeepsTheLinkTheModeAndTheOwner(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "real", "daemon.json")
+	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(target, []byte(`{"proxies": {"http-proxy": "http://user:secret@proxy"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	owner := os.Geteuid()
+	if owner == 0 {
+		owner = 65534 // as root, show that another user's file stays theirs
+		if err := os.Chown(target, owner, owner); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := filepath.Join(dir, "daemon.json")
+	if err := os.Symlink("real/daemon.json", link); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := Replace(link, []byte(`{"storage-driver": "devicemapper"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("%s is no longer a symlink (%v)", link, err)
+	}
+	got, err := os.ReadFile(target)
+	if err != nil || string(got) != `{"storage-driver": "devicemapper"}` {
+		t.Errorf("the link's target holds %q (%v)", got, err)
+	}
+	fi, err := os.Stat(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %04o, want the file's own 0600", fi.Mode().Perm())
+	}
+	if st := fi.Sys().(*syscall.Stat_t); int(st.Uid) != owner || int(st.Gid) != owner && os.Geteuid() == 0 {
+		t.Errorf("owner %d:%d, want %d", st.Uid, st.Gid, owner)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(target)); len(entries) != 1 {
+		t.Errorf("a temporary file was left beside the target: %v", entries)
+	}
+}
+
+func TestReplaceGivesANewFileTheNewMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "daemon.json")
+	if err := Replace(path, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("new file: %v (%v), want mode 0644", fi.Mode().Perm(), err)
+	}
+}
+
+func TestReplaceWritesThroughADanglingLink(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "daemon.json")
+	if err := os.Symlink(filepath.Join(dir, "elsewhere.json"), link); err != nil {
+		t.Fatal(err)
+	}
+	if err := Replace(link, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(filepath.Join(dir, "elsewhere.json")); err != nil || string(got) != "{}" {
+		t.Errorf("the link's target: %q (%v)", got, err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("%s is no longer a symlink (%v)", link, err)
+	}
+}

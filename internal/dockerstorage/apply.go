@@ -96,7 +96,7 @@ func (j *job) backupConfig(to string) error {
 }
 
 func (j *job) writeConfig(path string) error {
-	if err := writeConfigFile(path, j.configAfter, 0o644); err != nil {
+	if err := replaceConfigFile(path, j.configAfter); err != nil {
 		return err
 	}
 	j.out.configWritten = true
@@ -110,7 +110,7 @@ func (j *job) restoreConfig(path string) error {
 	if !j.obs.ConfigExists {
 		err = os.Remove(path)
 	} else {
-		err = writeConfigFile(path, j.obs.ConfigBytes, j.obs.ConfigMode)
+		err = replaceConfigFile(path, j.obs.ConfigBytes)
 	}
 	if err == nil {
 		j.out.configWritten = false
@@ -261,11 +261,22 @@ func (j *job) Recover(ctx context.Context, rb *module.Rollback) error {
 	return nil
 }
 
-// writeConfigFile writes daemon.json (or its backup) atomically, making
-// its directory when docker's package has not.
+// writeConfigFile writes a new file (daemon.json's backup) atomically,
+// making its directory when docker's package has not.
 func writeConfigFile(path string, data []byte, mode fs.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
 	return atomicfile.Write(path, data, mode)
+}
+
+// replaceConfigFile writes daemon.json atomically, keeping what it is: a
+// symlink stays a link, the file its mode (0600 when it holds proxy
+// credentials), owner and group. A new daemon.json is 0644, in a directory
+// made when docker's package has not.
+func replaceConfigFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return atomicfile.Replace(path, data, 0o644)
 }

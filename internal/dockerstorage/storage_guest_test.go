@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -295,6 +296,69 @@ func hostSnapshot(t *testing.T, r runner.Runner) snapshot {
 func (s snapshot) equal(o snapshot) bool {
 	return bytes.Equal(s.config, o.config) && s.configExists == o.configExists && s.driver == o.driver &&
 		s.pid == o.pid && slices.Equal(s.siblings, o.siblings)
+}
+
+// daemon.json keeps what it is through the switch: a symlink to a file of
+// mode 0600 and group adm (say, one holding credentials) stays a symlink to
+// that file, with that mode and group, and with its other keys.
+func TestGuestASymlinkedPrivateDaemonJSONKeepsItsLinkModeAndGroup(t *testing.T) {
+	guesttest.Require(t)
+	disk := guesttest.Disks(t, 1)[0]
+	r := guesttest.Runner()
+	pool := guestPool(t, r, disk, "dlvmlink")
+	g := guardDocker(t, r)
+
+	const private = "/etc/docker/directlvm-private"
+	const linkText = "directlvm-private/daemon.json"
+	target := filepath.Join(private, "daemon.json")
+	if err := os.MkdirAll(private, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(target, []byte(`{"labels": ["credentials=kept-private"]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const admGID = 4
+	if err := os.Chown(target, 0, admGID); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(guestConfig); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(linkText, guestConfig); err != nil {
+		t.Fatal(err)
+	}
+	// Runs before the guard's cleanup: daemon.json back as it was, then
+	// the guard brings docker back to overlay2.
+	t.Cleanup(func() {
+		_ = os.Remove(guestConfig)
+		if g.configExisted {
+			_ = os.WriteFile(guestConfig, g.config, 0o644)
+		}
+		_ = os.RemoveAll(private)
+	})
+
+	res := guestModule(t, guestArgs(pool, nil))
+	if res["failed"] == true || res["changed"] != true {
+		t.Fatalf("switch: %v", res)
+	}
+	g.originalRoot, _ = storageOf(t, res)["data_root_backup"].(string)
+	if link, err := os.Readlink(guestConfig); err != nil || link != linkText {
+		t.Errorf("%s is no longer the symlink to %s: %q, %v", guestConfig, linkText, link, err)
+	}
+	fi, err := os.Stat(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := fi.Sys().(*syscall.Stat_t); fi.Mode().Perm() != 0o600 || st.Uid != 0 || st.Gid != admGID {
+		t.Errorf("%s: mode %04o owner %d:%d, want 0600 0:%d", target, fi.Mode().Perm(), st.Uid, st.Gid, admGID)
+	}
+	content, _ := os.ReadFile(target)
+	if !strings.Contains(string(content), "credentials=kept-private") || !strings.Contains(string(content), `"storage-driver": "devicemapper"`) {
+		t.Errorf("%s lost a key or did not get the storage:\n%s", target, content)
+	}
+	if info := engineInfo(t); info.Driver != Devicemapper {
+		t.Errorf("docker runs on %s, not on the pool", info.Driver)
+	}
 }
 
 func dataRootSiblings(t *testing.T) []string {

@@ -21,7 +21,9 @@ description:
     (C(dm.thinpooldev), C(dm.use_deferred_removal), C(dm.use_deferred_deletion) and the optional C(dm.*) settings), or for V(overlay2),
     then restarts C(docker.service) over D-Bus and checks through the Engine API (C(GET /info)) that Docker runs as asked.
   - Every other key of C(daemon.json) keeps its value, place and bytes; before the file changes, the previous one is copied to
-    C(CONFIG_PATH.TIMESTAMP.bak).
+    C(CONFIG_PATH.TIMESTAMP.bak) with the same mode. The file is replaced atomically and keeps what it is. A symlink stays a link and
+    the file it names is written; the file keeps its mode, owner and group (a C(0600) file holding credentials stays C(0600)).
+    A new C(daemon.json) gets mode C(0644).
   - Switching the storage driver hides every existing image and container from Docker. When the data root (C(/var/lib/docker)) holds
     the content of another driver or of another pool, it is moved aside to C(DATA_ROOT.directlvm-TIMESTAMP) with Docker stopped, never
     deleted, so that Docker starts afresh; remove it once all is well.
