@@ -573,3 +573,44 @@ func TestARunThatCannotTakeTheHostLockFailsBeforeTouchingAnything(t *testing.T) 
 		t.Error("daemon.json or the data root changed")
 	}
 }
+
+// A run cut after docker was stopped, before the data root moved: the next
+// run finds daemon.json already asking for the pool and docker stopped. It
+// finishes the switch (moves the old data root aside, starts docker,
+// verifies) instead of reporting the host converged with docker down.
+func TestARunCutAfterDockerStoppedIsFinishedByTheNext(t *testing.T) {
+	d := newDocker(t)
+	d.write(d.configPath, converged)
+	d.running, d.socketActive = false, false
+	f := runner.NewFake(t)
+	f.Expect("dockerd", "--version").Stdout("Docker version 20.10.24+dfsg1, build 297e128\n")
+	expectPool(f)
+	res := execute(t, d.host(f), d.args(nil))
+	if res["changed"] != true || res["failed"] == true {
+		t.Fatalf("want the switch finished (changed); got %v", res)
+	}
+	assertCalls(t, d, "stop docker.service", "stop docker.socket", "start docker.service")
+	if storageOf(t, res)["data_root_backup"] != d.dataRoot+".directlvm-"+ts {
+		t.Errorf("the old data root was not moved aside: %v", res["docker_storage"])
+	}
+	if storageOf(t, res)["running"] != true {
+		t.Errorf("docker is not running after the run: %v", res["docker_storage"])
+	}
+}
+
+// With restart=false a stopped docker is left stopped: the operator asked
+// for the switch to wait for their own restart.
+func TestWithoutRestartAStoppedDockerIsLeftStopped(t *testing.T) {
+	d := newDocker(t)
+	d.write(d.configPath, converged)
+	d.running, d.socketActive = false, false
+	f := runner.NewFake(t)
+	f.Expect("dockerd", "--version").Stdout("Docker version 20.10.24+dfsg1, build 297e128\n")
+	expectPool(f)
+	res := execute(t, d.host(f), d.args(map[string]any{"restart": false}))
+	if res["changed"] != false || res["failed"] == true {
+		t.Fatalf("result: %v", res)
+	}
+	assertCalls(t, d)
+	assertSays(t, strings.Join(asStrings(res["warnings"]), "\n"), "takes effect when it starts")
+}

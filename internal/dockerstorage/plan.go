@@ -75,16 +75,18 @@ func (j *job) makePlan() error {
 	if obs.Running {
 		mismatch = checkEngine(c, *obs.Info, c.Verify)
 	}
-	// A restart is needed when the engine does not run as asked, or when
+	// A (re)start is needed when the engine does not run as asked, when it
+	// does not run at all (converged means running and verified: a run cut
+	// after docker was stopped is finished by the next), or when
 	// daemon.json's storage settings change (a file that only gains an
 	// explicit name for the driver already in use needs none).
-	restart := len(mismatch) > 0 ||
+	restart := len(mismatch) > 0 || !obs.Running ||
 		configChanged && !(obs.Running && sameStorage(obs, want))
 	if obs.Running && len(mismatch) == 0 && !configChanged {
 		j.summary = fmt.Sprintf("docker runs on %s as requested", describe(c))
 		return nil
 	}
-	if !obs.Running && !configChanged {
+	if !obs.Running && !configChanged && !c.Restart {
 		j.summary = fmt.Sprintf("%s already asks for %s", c.ConfigPath, describe(c))
 		p.Warnings = append(p.Warnings, fmt.Sprintf("docker.service is not running (%s): the storage configuration takes effect when it starts", obs.Service.ActiveState))
 		return nil

@@ -361,6 +361,43 @@ func TestGuestASymlinkedPrivateDaemonJSONKeepsItsLinkModeAndGroup(t *testing.T) 
 	}
 }
 
+// A run cut after daemon.json was written and docker stopped, before the
+// data root moved, is finished by the next run: the old data root moved
+// aside, docker started on the pool and verified; not "ok" with docker down.
+func TestGuestARunCutAfterDockerStoppedIsFinishedByTheNext(t *testing.T) {
+	guesttest.Require(t)
+	disk := guesttest.Disks(t, 1)[0]
+	r := guesttest.Runner()
+	pool := guestPool(t, r, disk, "dlvmcut")
+	g := guardDocker(t, r)
+
+	// The state the cut run left: daemon.json names the pool, docker is
+	// stopped (service and socket), the overlay2 data root still in place.
+	written := guestModule(t, guestArgs(pool, map[string]any{"restart": false}))
+	if written["failed"] == true || written["changed"] != true {
+		t.Fatalf("writing daemon.json: %v", written)
+	}
+	sh(t, r, "systemctl", "stop", dockerSocket, dockerService)
+
+	res := guestModule(t, guestArgs(pool, nil))
+	if res["failed"] == true || res["changed"] != true {
+		t.Fatalf("want the switch finished (changed); got %v", res)
+	}
+	s := storageOf(t, res)
+	moved, _ := s["data_root_backup"].(string)
+	g.originalRoot = moved
+	if _, err := os.Stat(filepath.Join(moved, "overlay2")); err != nil {
+		t.Errorf("the overlay2 data root was not moved aside intact: %v (docker_storage: %v)", err, s)
+	}
+	if info := engineInfo(t); info.Driver != Devicemapper {
+		t.Errorf("docker runs on %s, not on the pool", info.Driver)
+	}
+	again := guestModule(t, guestArgs(pool, nil))
+	if again["failed"] == true || again["changed"] != false {
+		t.Errorf("the run after it: %v", again)
+	}
+}
+
 func dataRootSiblings(t *testing.T) []string {
 	t.Helper()
 	m, err := filepath.Glob(guestDataRoot + ".*")

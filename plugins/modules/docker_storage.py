@@ -113,9 +113,11 @@ options:
   restart:
     description:
       - Restart C(docker.service) when its storage changes or it does not run as asked (stopping it and C(docker.socket) while the data
-        root moves), and start it when it was stopped and C(daemon.json) changed.
+        root moves), and start it when it was stopped, so that a converged host is one whose Docker runs and is verified on the
+        requested storage. A run cut after Docker was stopped is finished by the next one (data root moved aside, Docker started and
+        verified).
       - With O(restart=false) only C(daemon.json) is written, with a warning; the new storage takes effect at the next restart, nothing is
-        verified and the data root is not moved.
+        verified and the data root is not moved; a stopped Docker is left stopped.
     type: bool
     default: true
   restart_timeout:
