@@ -102,7 +102,7 @@ func write(path string, data []byte, mode fs.FileMode, like fs.FileInfo) (err er
 	if err = os.Rename(tmp.Name(), path); err != nil {
 		return err
 	}
-	return syncDir(dir)
+	return SyncDir(dir)
 }
 
 // statOf is fi's owner and group, when there is a file and the system
@@ -120,11 +120,27 @@ func Remove(path string) error {
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("removing %s: %w", path, err)
 	}
-	return syncDir(filepath.Dir(path))
+	return SyncDir(filepath.Dir(path))
 }
 
-// syncDir makes a rename or removal in dir durable.
-func syncDir(dir string) error {
+// Rename renames from to to durably: once it returns, a power cut leaves
+// the new name, not the old one (the directories holding both names are
+// synced).
+func Rename(from, to string) error {
+	if err := os.Rename(from, to); err != nil {
+		return err
+	}
+	if err := SyncDir(filepath.Dir(to)); err != nil {
+		return err
+	}
+	if filepath.Dir(from) != filepath.Dir(to) {
+		return SyncDir(filepath.Dir(from))
+	}
+	return nil
+}
+
+// SyncDir makes a rename or removal in dir durable.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

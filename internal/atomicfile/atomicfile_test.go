@@ -126,3 +126,26 @@ func TestReplaceWritesThroughADanglingLink(t *testing.T) {
 		t.Errorf("%s is no longer a symlink (%v)", link, err)
 	}
 }
+
+// Rename moves a directory tree, as docker_storage moves a data root
+// aside; the source name is gone and the content is under the new one.
+// (That it survives a power cut needs the guest's power-cut harness.)
+func TestRenameMovesADirectoryAndKeepsItsContent(t *testing.T) {
+	dir := t.TempDir()
+	from, to := filepath.Join(dir, "docker"), filepath.Join(dir, "docker.directlvm-20261130T000000")
+	if err := os.MkdirAll(filepath.Join(from, "overlay2"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := Rename(from, to); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(from); !os.IsNotExist(err) {
+		t.Errorf("%s still exists (%v)", from, err)
+	}
+	if _, err := os.Stat(filepath.Join(to, "overlay2")); err != nil {
+		t.Errorf("content not under %s: %v", to, err)
+	}
+	if err := Rename(from, to); err == nil {
+		t.Errorf("renaming what is gone succeeded")
+	}
+}

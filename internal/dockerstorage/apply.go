@@ -125,7 +125,9 @@ func (j *job) moveDataRoot(path, to string, undo *module.Undo) error {
 	if err != nil {
 		return err
 	}
-	if err := os.Rename(path, dest); err != nil {
+	// Durable before the next step starts: after a power cut daemon.json
+	// (written before) must not meet the old data root in its place.
+	if err := atomicfile.Rename(path, dest); err != nil {
 		return err
 	}
 	j.out.dataRootBackup = dest
@@ -136,12 +138,12 @@ func (j *job) moveDataRoot(path, to string, undo *module.Undo) error {
 			if err != nil {
 				return err
 			}
-			if err := os.Rename(path, failed); err != nil {
+			if err := atomicfile.Rename(path, failed); err != nil {
 				return err
 			}
 			j.out.failedDataRoot = failed
 		}
-		return os.Rename(dest, path)
+		return atomicfile.Rename(dest, path)
 	}
 	return nil
 }
