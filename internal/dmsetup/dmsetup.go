@@ -102,3 +102,20 @@ func ParseThinPool(s Status) (ThinPool, error) {
 	p.UsedDataBlocks, p.TotalDataBlocks = ratio("data blocks", s.Fields[2])
 	return p, errors.Join(errs...)
 }
+
+// ReadPoolOf reads the thin-pool status of LVM's pool whose device-mapper
+// name is name: LVM shows the pool as NAME while it holds no LVM thin
+// volume (docker uses it so), and as NAME-tpool, NAME being a placeholder,
+// once it does. ErrNotFound when neither exists (the pool is not active).
+func ReadPoolOf(ctx context.Context, r runner.Runner, name string) (ThinPool, error) {
+	st, err := ReadStatus(ctx, r, name)
+	if err != nil {
+		return ThinPool{}, err
+	}
+	if st.Target != "thin-pool" {
+		if st, err = ReadStatus(ctx, r, name+"-tpool"); err != nil {
+			return ThinPool{}, err
+		}
+	}
+	return ParseThinPool(st)
+}

@@ -37,15 +37,15 @@ type job struct {
 	plan *Plan
 }
 
-// start observes the host and plans. Removal needs only the LVM report.
+// start observes the host and plans.
 func (h Host) start(ctx context.Context, _ *ansible.Request, c Config) (module.Job[PoolState], error) {
 	j := &job{h: h, c: c}
 	if c.Absent {
-		rep, err := lvm.Read(ctx, h.Run)
+		obs, err := observeForRemoval(ctx, h, c)
 		if err != nil {
 			return nil, err
 		}
-		if j.plan, err = PlanAbsent(c, &Observed{LVM: rep}); err != nil {
+		if j.plan, err = PlanAbsent(c, obs); err != nil {
 			return nil, err
 		}
 		return j, nil

@@ -2,8 +2,10 @@ package lvmthinpool
 
 import (
 	"context"
+	"errors"
 
 	"github.com/directlvm/docker/internal/blockdev"
+	"github.com/directlvm/docker/internal/dmsetup"
 	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/runner"
@@ -13,6 +15,10 @@ import (
 type Observed struct {
 	LVM     *lvm.Report
 	Devices []Device
+	// PoolUse is the pool's thin-pool status from device-mapper, read for
+	// state=absent: what it holds beyond LVM's own thin volumes (docker's
+	// thin devices are not LVM volumes). Nil when the pool is not active.
+	PoolUse *dmsetup.ThinPool
 }
 
 // Device is one requested device and what stands on it. Disk is read only
@@ -32,6 +38,26 @@ type Host struct {
 	Run     runner.Runner
 	Resolve func(path string) (string, error)
 	Lock    hostlock.Lock
+}
+
+// observeForRemoval reads what removal needs: the LVM report and, when the
+// pool exists and is active, what device-mapper says it holds.
+func observeForRemoval(ctx context.Context, h Host, c Config) (*Observed, error) {
+	rep, err := lvm.Read(ctx, h.Run)
+	if err != nil {
+		return nil, err
+	}
+	obs := &Observed{LVM: rep}
+	if _, ok := rep.LV(c.VG, c.Pool); !ok {
+		return obs, nil
+	}
+	switch use, err := dmsetup.ReadPoolOf(ctx, h.Run, dmName(c.VG, c.Pool)); {
+	case err == nil:
+		obs.PoolUse = &use
+	case !errors.Is(err, dmsetup.ErrNotFound):
+		return nil, err
+	}
+	return obs, nil
 }
 
 // observe reads the state: one LVM report, and for each requested device

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/directlvm/docker/internal/blockdev"
+	"github.com/directlvm/docker/internal/dmsetup"
 	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/module"
 )
@@ -291,6 +292,30 @@ func (p *planner) after() PoolState {
 	return s
 }
 
+// refuseHeldData refuses to remove a pool that holds anything: LVM thin
+// volumes, or data in thin devices LVM does not know (docker's images and
+// containers: docker makes its thin devices itself, so lvs never shows
+// them, while the pool's used data blocks do). use is nil when the pool is
+// not active and cannot be read.
+func refuseHeldData(name string, volumes []lvm.LV, use *dmsetup.ThinPool) error {
+	if len(volumes) > 0 {
+		var names []string
+		for _, v := range volumes {
+			names = append(names, v.VG+"/"+v.Name)
+		}
+		return refuse("thin pool %s holds thin volume(s) %s: removing the pool would destroy them; remove them yourself (lvremove %s) once their data is not needed, and run again",
+			name, strings.Join(names, ", "), strings.Join(names, " "))
+	}
+	if use == nil {
+		return refuse("thin pool %s is not active, so what it holds cannot be read: activate it (lvchange -ay %s) and run again", name, name)
+	}
+	if use.UsedDataBlocks > 0 {
+		return refuse("thin pool %s holds data (%d of %d data blocks used, transaction ID %d) in thin devices LVM does not show: when docker used it, they are docker's images and containers, and removing the pool destroys them. Move docker off the pool first (directlvm.docker.docker_storage with driver=overlay2); then, once that data is not needed, remove the pool yourself with lvremove %s",
+			name, use.UsedDataBlocks, use.TotalDataBlocks, use.TransactionID, name)
+	}
+	return nil
+}
+
 // PlanAbsent plans the pool's removal, and the VG's with remove_vg.
 func PlanAbsent(c Config, obs *Observed) (*Plan, error) {
 	rep := obs.LVM
@@ -309,6 +334,11 @@ func PlanAbsent(c Config, obs *Observed) (*Plan, error) {
 	if len(open) > 0 {
 		return nil, refuse("thin pool %s is in use: thin volume(s) %s are open (a running docker holds its containers' volumes open); stop docker (systemctl stop docker docker.socket) and run again",
 			name, strings.Join(open, ", "))
+	}
+	if poolExists {
+		if err := refuseHeldData(name, rep.ThinVolumes(c.VG, c.Pool), obs.PoolUse); err != nil {
+			return nil, err
+		}
 	}
 	if poolExists {
 		p.add("remove the thin pool "+name+" and every thin volume in it", lvm.LVRemove(c.VG, c.Pool))

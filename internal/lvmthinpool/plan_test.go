@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/directlvm/docker/internal/blockdev"
+	"github.com/directlvm/docker/internal/dmsetup"
 	"github.com/directlvm/docker/internal/lvm/lvmtest"
 	"github.com/directlvm/docker/internal/module/moduletest"
 )
@@ -182,15 +183,33 @@ func TestAbsentRefusesAPoolInUse(t *testing.T) {
 	assertRefused(t, p, err, "thin pool docker/thinpool is in use", "docker/vol1", "stop docker")
 }
 
+// emptyPool is an active pool's device-mapper status with nothing in it.
+var emptyPool = &dmsetup.ThinPool{UsedMetadataBlocks: 141, TotalMetadataBlocks: 10240, TotalDataBlocks: 16272}
+
+func TestAbsentRefusesAPoolThatHoldsAnything(t *testing.T) {
+	withVolume := report(t, lvmtest.PoolInUseOther) // its thin volume vol1, closed
+	p, err := PlanAbsent(config(t, map[string]any{"state": "absent"}), &Observed{LVM: withVolume, PoolUse: emptyPool})
+	assertRefused(t, p, err, "thin pool docker/thinpool holds thin volume(s) docker/vol1", "lvremove docker/vol1")
+
+	// docker's devices are not LVM volumes: only the used data blocks tell.
+	dockers := &dmsetup.ThinPool{TransactionID: 4, UsedMetadataBlocks: 200, TotalMetadataBlocks: 10240, UsedDataBlocks: 1503, TotalDataBlocks: 16272}
+	p, err = PlanAbsent(config(t, map[string]any{"state": "absent"}), &Observed{LVM: report(t, lvmtest.Pool), PoolUse: dockers})
+	assertRefused(t, p, err, "holds data (1503 of 16272 data blocks used, transaction ID 4)", "docker's images and containers",
+		"Move docker off the pool first", "lvremove docker/thinpool")
+
+	p, err = PlanAbsent(config(t, map[string]any{"state": "absent"}), &Observed{LVM: report(t, lvmtest.Pool)})
+	assertRefused(t, p, err, "thin pool docker/thinpool is not active", "lvchange -ay docker/thinpool")
+}
+
 func TestAbsentRemovesThePoolAndWithRemoveVGTheVG(t *testing.T) {
 	rep := report(t, lvmtest.Pool)
-	p, err := PlanAbsent(config(t, map[string]any{"state": "absent"}), &Observed{LVM: rep})
+	p, err := PlanAbsent(config(t, map[string]any{"state": "absent"}), &Observed{LVM: rep, PoolUse: emptyPool})
 	if err != nil {
 		t.Fatal(err)
 	}
 	assertCommands(t, p, "lvremove -y docker/thinpool")
 
-	p, err = PlanAbsent(config(t, map[string]any{"state": "absent", "remove_vg": true}), &Observed{LVM: rep})
+	p, err = PlanAbsent(config(t, map[string]any{"state": "absent", "remove_vg": true}), &Observed{LVM: rep, PoolUse: emptyPool})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,7 +58,7 @@ func lvmState(t *testing.T) *lvm.Report {
 func mutating(calls [][]string) []string {
 	var m []string
 	for _, c := range calls {
-		if c[0] == "lvm" && c[1] == "fullreport" || c[0] == "lsblk" || (c[0] == "wipefs" && c[1] == "--no-act") {
+		if c[0] == "lvm" && c[1] == "fullreport" || c[0] == "lsblk" || (c[0] == "wipefs" && c[1] == "--no-act") || (c[0] == "dmsetup" && c[1] == "status") {
 			continue
 		}
 		m = append(m, strings.Join(c, " "))
@@ -257,6 +257,31 @@ func TestGuestASecondDiskGrowsThePool(t *testing.T) {
 	mustSucceed(t, res, false)
 }
 
+// A pool docker used holds docker's thin devices, which are not LVM
+// volumes: lvs shows none. Made here the way docker makes them (a thin
+// device created by a pool message, written to, deactivated), the pool is
+// refused for removal and stays, data and all.
+func TestGuestAbsentRefusesAPoolHoldingDockersThinDevices(t *testing.T) {
+	disk := guesttest.Disks(t, 1)[0]
+	res, _ := runReal(t, map[string]any{"devices": []string{disk}})
+	mustSucceed(t, res, true)
+	sh(t, "dmsetup", "message", "/dev/mapper/docker-thinpool", "0", "create_thin 0")
+	sh(t, "dmsetup", "create", "directlvm-thin0", "--table", "0 131072 thin /dev/mapper/docker-thinpool 0")
+	sh(t, "dd", "if=/dev/urandom", "of=/dev/mapper/directlvm-thin0", "bs=1M", "count=8", "oflag=direct", "status=none")
+	sh(t, "dmsetup", "remove", "directlvm-thin0")
+
+	res, calls := runReal(t, map[string]any{"state": "absent", "remove_vg": true})
+	if msg, _ := res["msg"].(string); res["failed"] != true || !strings.Contains(msg, "holds data") || !strings.Contains(msg, "Move docker off the pool first") {
+		t.Fatalf("want a refusal saying the pool holds data: %v", res)
+	}
+	if m := mutating(calls); len(m) != 0 {
+		t.Errorf("commands that change the host ran: %v", m)
+	}
+	if _, ok := lvmState(t).LV("docker", "thinpool"); !ok {
+		t.Error("the pool is gone")
+	}
+}
+
 func TestGuestAbsentRemovesThePoolAndWithRemoveVGTheDisksLabels(t *testing.T) {
 	disk := guesttest.Disks(t, 1)[0]
 	res, _ := runReal(t, map[string]any{"devices": []string{disk}})
@@ -273,6 +298,13 @@ func TestGuestAbsentRemovesThePoolAndWithRemoveVGTheDisksLabels(t *testing.T) {
 	if res["failed"] != true || !strings.Contains(must[string](t, res, "msg"), "docker/inuse") {
 		t.Fatalf("want a refusal naming the open thin volume: %v", res)
 	}
+
+	// Closed, it still holds its data: refused until it is removed.
+	res, _ = runReal(t, map[string]any{"state": "absent"})
+	if res["failed"] != true || !strings.Contains(must[string](t, res, "msg"), "holds thin volume(s) docker/inuse") {
+		t.Fatalf("want a refusal naming the thin volume: %v", res)
+	}
+	sh(t, "lvremove", "-y", "docker/inuse")
 
 	res, _ = runReal(t, map[string]any{"state": "absent", "remove_vg": true})
 	mustSucceed(t, res, true)

@@ -30,8 +30,9 @@ description:
   - The chunk size and zeroing of an existing pool cannot change; a pool that differs in them is reported and left alone.
   - A run interrupted at any step is finished by the next one; the logical volumes it creates are tagged C(directlvm.docker) so that
     its own half-finished volumes are told apart from someone else's.
-  - With O(state=absent) the pool is removed with every thin volume in it, and with O(remove_vg=true) the volume group and the LVM labels
-    of its disks too.
+  - With O(state=absent) an empty pool is removed, and with O(remove_vg=true) the volume group and the LVM labels of its disks too. A pool
+    that holds anything is refused and kept. That covers LVM thin volumes, and data in thin devices LVM does not show, which is where
+    Docker keeps its images and containers.
 author:
   - directlvm maintainers (@directlvm)
 requirements:
@@ -115,9 +116,11 @@ options:
   state:
     description:
       - V(present) makes sure the pool exists as described.
-      - V(absent) removes the pool with every thin volume in it (C(lvremove)), and the unconverted metadata volume an interrupted run may
-        have left. It refuses while any thin volume of the pool is open (a running Docker holds its containers' volumes open; stop
-        C(docker) and C(docker.socket) first), and refuses a logical volume of that name that is neither a thin pool nor made by this module.
+      - V(absent) removes an empty pool (C(lvremove)), and the unconverted metadata volume an interrupted run may have left. It refuses,
+        changing nothing, a pool that holds any thin volume (naming it; open ones first), a pool whose used data blocks show thin devices
+        LVM does not know (Docker's own, read with C(dmsetup status)), a pool that is not active (what it holds cannot be read), and a
+        logical volume of that name that is neither a thin pool nor made by this module. Move Docker off the pool first
+        (M(directlvm.docker.docker_storage) with O(directlvm.docker.docker_storage#module:driver=overlay2)).
     type: str
     choices: [present, absent]
     default: present
