@@ -33,7 +33,9 @@ type Device struct {
 type Child struct {
 	Path        string
 	Type        string
+	FSType      string   // what udev says the child carries: ext4, LVM2_member, linux_raid_member, ...
 	Mountpoints []string // mounts of this child and of anything on top of it
+	Holders     []string // devices stacked on this child (dm devices on a partition)
 }
 
 // Signature is one wipefs finding.
@@ -106,6 +108,7 @@ func Inspect(ctx context.Context, r runner.Runner, given, dev string) (*Device, 
 type lsblkNode struct {
 	Name        string      `json:"name"`
 	Type        string      `json:"type"`
+	FSType      *string     `json:"fstype"`
 	Size        int64       `json:"size"`
 	Mountpoints []*string   `json:"mountpoints"`
 	Children    []lsblkNode `json:"children"`
@@ -134,7 +137,14 @@ func parseLsblk(b []byte) (*Device, error) {
 	n := out.Blockdevices[0]
 	d := &Device{Path: n.Name, SizeBytes: n.Size, Type: n.Type, Mountpoints: mounts(n)}
 	for _, c := range n.Children {
-		d.Children = append(d.Children, Child{Path: c.Name, Type: c.Type, Mountpoints: treeMounts(c)})
+		child := Child{Path: c.Name, Type: c.Type, Mountpoints: treeMounts(c)}
+		if c.FSType != nil {
+			child.FSType = *c.FSType
+		}
+		for _, h := range c.Children {
+			child.Holders = append(child.Holders, h.Name)
+		}
+		d.Children = append(d.Children, child)
 	}
 	return d, nil
 }
@@ -210,20 +220,50 @@ func contains(list []string, s string) bool {
 // WipeArgv erases every signature on dev (used only with force).
 func WipeArgv(dev string) []string { return []string{"wipefs", "--all", dev} }
 
-// CheckSafe refuses a device that holds data or is in use. Mounts and
-// holders are refused always; partitions and signatures only without force
-// (force means: the operator has looked and wants the disk wiped).
+// volatileKinds are device names whose content does not survive a reboot
+// (or a disconnect): a pool on one is gone, or worse, half gone, after it.
+var volatileKinds = []string{"loop", "ram", "zram", "nbd"}
+
+// ownedSignatures are signatures that say another storage stack owns the
+// device: never wiped, even with force.
+var ownedSignatures = []string{"LVM2_member", "linux_raid_member", "isw_raid_member", "ddf_raid_member", "crypto_LUKS", "zfs_member", "bcache"}
+
+// CheckSafe refuses a device that holds data or is in use. Always refused:
+// a device whose content does not survive a reboot; mounts; devices
+// stacked on it; a partition that carries anything (an LVM PV, a
+// filesystem, RAID) or has something stacked on it; an LVM, RAID, LUKS or
+// ZFS signature on the device itself (a PV LVM's report does not show under
+// this name: hidden by a filter or devices file, or of a foreign VG).
+// Empty partitions and other signatures (a filesystem, a partition table)
+// are refused only without force (force means: the operator has looked and
+// wants the disk wiped).
 func (d *Device) CheckSafe(force bool) error {
 	name := d.Given
 	if name != d.Path {
 		name = fmt.Sprintf("%s (%s)", d.Given, d.Path)
 	}
+	base := filepath.Base(d.Path)
+	for _, kind := range volatileKinds {
+		if strings.HasPrefix(base, kind) && strings.Trim(strings.TrimPrefix(base, kind), "0123456789") == "" {
+			return fmt.Errorf("device %s is a %s device, whose content does not survive a reboot: a thin pool on it would be lost; give a disk", name, kind)
+		}
+	}
 	if m := d.AllMounts(); len(m) > 0 {
 		return fmt.Errorf("device %s is mounted at %s: unmount it and remove it from /etc/fstab first; it is never taken while mounted, even with force", name, strings.Join(m, ", "))
 	}
 	for _, c := range d.Children {
-		if c.Type != "part" {
+		switch {
+		case c.Type != "part":
 			return fmt.Errorf("device %s is in use: %s (%s) is stacked on it; remove that first (dmsetup ls --tree shows the stack)", name, c.Path, c.Type)
+		case len(c.Holders) > 0:
+			return fmt.Errorf("device %s is in use: its partition %s holds %s; remove that first (dmsetup ls --tree shows the stack); it is never wiped, even with force", name, c.Path, strings.Join(c.Holders, ", "))
+		case c.FSType != "":
+			return fmt.Errorf("device %s has a partition %s that carries %s: it holds data (or, for LVM2_member, a volume group's disk; pvs %s shows which); it is never wiped, even with force: move or remove it yourself first", name, c.Path, c.FSType, c.Path)
+		}
+	}
+	for _, t := range d.SignatureTypes() {
+		if contains(ownedSignatures, t) {
+			return fmt.Errorf("device %s carries a %s signature that LVM does not show as a physical volume of this host under this name (a filter or devices file hides it, or its volume group is foreign): another storage stack owns it, so it is never wiped, even with force; check it (blkid -p %s, pvs -a) and remove it yourself if it is not needed", name, t, d.Path)
 		}
 	}
 	if force {

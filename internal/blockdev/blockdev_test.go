@@ -107,3 +107,63 @@ func TestResolveRefusesWhatIsNotABlockDevice(t *testing.T) {
 		}
 	}
 }
+
+// What force may wipe and what it never may: force takes an empty
+// partition table or a filesystem on the disk itself, never what another
+// storage stack owns, on the disk or on a partition of it, nor a device
+// whose content does not survive a reboot.
+func TestForceNeverWipesWhatAnotherStackOwns(t *testing.T) {
+	disk := func(mutate func(d *Device)) *Device {
+		d := &Device{Path: "/dev/vdb", Given: "/dev/vdb", Type: "disk"}
+		mutate(d)
+		return d
+	}
+	for _, tc := range []struct {
+		name string
+		dev  *Device
+		want string // "" when force may take it
+	}{
+		{"a filesystem on the disk", disk(func(d *Device) { d.Signatures = []Signature{{Type: "ext4"}} }), ""},
+		{"an empty partition", disk(func(d *Device) {
+			d.Signatures = []Signature{{Type: "gpt"}, {Type: "PMBR"}}
+			d.Children = []Child{{Path: "/dev/vdb1", Type: "part"}}
+		}), ""},
+		{"a PV on a partition", disk(func(d *Device) { d.Children = []Child{{Path: "/dev/vdb1", Type: "part", FSType: "LVM2_member"}} }),
+			"partition /dev/vdb1 that carries LVM2_member"},
+		{"a filesystem on a partition", disk(func(d *Device) { d.Children = []Child{{Path: "/dev/vdb1", Type: "part", FSType: "xfs"}} }),
+			"partition /dev/vdb1 that carries xfs"},
+		{"a dm device on a partition", disk(func(d *Device) {
+			d.Children = []Child{{Path: "/dev/vdb1", Type: "part", Holders: []string{"/dev/mapper/vg0-data"}}}
+		}), "its partition /dev/vdb1 holds /dev/mapper/vg0-data"},
+		{"a PV LVM does not show (filtered, foreign)", disk(func(d *Device) { d.Signatures = []Signature{{Type: "LVM2_member"}} }),
+			"carries a LVM2_member signature that LVM does not show"},
+		{"a RAID member", disk(func(d *Device) { d.Signatures = []Signature{{Type: "linux_raid_member"}} }),
+			"carries a linux_raid_member signature"},
+		{"a loop device", &Device{Path: "/dev/loop3", Given: "/dev/loop3", Type: "loop"}, "is a loop device, whose content does not survive a reboot"},
+		{"a zram device", &Device{Path: "/dev/zram0", Given: "/dev/zram0", Type: "disk"}, "is a zram device"},
+		{"a ram disk", &Device{Path: "/dev/ram1", Given: "/dev/ram1", Type: "disk"}, "is a ram device"},
+		{"an nbd device", &Device{Path: "/dev/nbd0", Given: "/dev/nbd0", Type: "disk"}, "is a nbd device"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.dev.CheckSafe(true)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("force=true: want it taken; got %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("force=true: want a refusal saying %q; got %v", tc.want, err)
+			case tc.want != "" && !strings.Contains(err.Error(), "even with force") && !strings.Contains(err.Error(), "survive a reboot"):
+				t.Errorf("the refusal does not say force cannot override it: %v", err)
+			}
+		})
+	}
+}
+
+// A device whose name only starts like a volatile kind is a disk.
+func TestANamesPrefixAloneDoesNotMakeADeviceVolatile(t *testing.T) {
+	for _, path := range []string{"/dev/nbdx", "/dev/ramdisk-backed-by-nvme", "/dev/loopback"} {
+		d := &Device{Path: path, Given: path, Type: "disk"}
+		if err := d.CheckSafe(false); err != nil {
+			t.Errorf("%s: %v", path, err)
+		}
+	}
+}

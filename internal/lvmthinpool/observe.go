@@ -40,6 +40,21 @@ type Host struct {
 	Lock    hostlock.Lock
 }
 
+// pvOnDevice finds the PV on the device path (canonical) names, however LVM
+// names it: a multipath or LUKS device is /dev/mapper/NAME in LVM's report
+// and /dev/dm-N once resolved.
+func pvOnDevice(rep *lvm.Report, resolve func(string) (string, error), path string) (lvm.PV, bool) {
+	if pv, ok := rep.PV(path); ok {
+		return pv, true
+	}
+	for _, pv := range rep.PVs {
+		if real, err := resolve(pv.Name); err == nil && real == path {
+			return pv, true
+		}
+	}
+	return lvm.PV{}, false
+}
+
 // observeForRemoval reads what removal needs: the LVM report and, when the
 // pool exists and is active, what device-mapper says it holds.
 func observeForRemoval(ctx context.Context, h Host, c Config) (*Observed, error) {
@@ -75,7 +90,7 @@ func observe(ctx context.Context, h Host, c Config) (*Observed, error) {
 			return nil, err
 		}
 		d := Device{Given: given, Path: path}
-		if pv, ok := rep.PV(path); ok {
+		if pv, ok := pvOnDevice(rep, h.Resolve, path); ok {
 			d.PV = &pv
 		} else if d.Disk, err = blockdev.Inspect(ctx, h.Run, given, path); err != nil {
 			return nil, err

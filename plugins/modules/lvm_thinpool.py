@@ -101,9 +101,14 @@ options:
     default: true
   force:
     description:
-      - Take disks in O(devices) that have partitions or carry a filesystem, RAID, LVM or partition-table signature, erasing every signature
+      - Take disks in O(devices) that have empty partitions or carry a filesystem or partition-table signature, erasing every signature
         with C(wipefs --all) first. Destroys what the disks hold; set it only after checking them (C(lsblk), C(blkid -p)).
-      - Mounted disks, disks with a device stacked on them and physical volumes of other volume groups are refused even with O(force=true).
+      - Refused even with O(force=true), since another storage stack owns them or they cannot hold a pool for long. That covers mounted
+        disks and disks with a device stacked on them. It covers a disk with a partition that carries anything (an LVM physical volume, a
+        filesystem, RAID) or has a device stacked on it, and a disk with an LVM, RAID, LUKS or ZFS signature that LVM does not show as a
+        physical volume of this host (a filter or devices file hides it, or its volume group is foreign). Physical volumes of other
+        volume groups are refused, whatever name the device is given (C(/dev/mapper/NAME) or C(/dev/dm-N)). So are loop, ram, zram and
+        nbd devices, whose content does not survive a reboot.
     type: bool
     default: false
   grow:

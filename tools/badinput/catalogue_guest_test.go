@@ -64,6 +64,9 @@ type guestDisk struct {
 	byID string // /dev/disk/by-id/virtio-SERIAL, the same disk
 }
 
+// loopLink names the catalogue's loop device, whose number the kernel picks.
+const loopLink = "/run/directlvm-badinput-loop"
+
 // hostStateCases are the bad host states, each with valid options: the
 // refusal comes from what the module finds on the host.
 func hostStateCases(d guestDisk) []badInput {
@@ -111,6 +114,56 @@ func hostStateCases(d guestDisk) []badInput {
 			},
 			problem: []string{"device " + d.dev + " is mounted at " + mountPoint},
 			fix:     []string{"unmount it", "never taken while mounted, even with force"},
+		},
+		// What force never wipes: what another storage stack owns, stacked
+		// on the disk, or a device that does not survive a reboot.
+		{
+			name: "lvm_thinpool PV on a partition of the disk even with force=true", module: modThinpool,
+			args: map[string]any{"devices": []string{d.dev}, "force": true},
+			setup: func(t *testing.T) standIns {
+				wipeWhenDone(t, d.dev)
+				runIn(t, "label: gpt\n,100M\n", "sfdisk", "-q", d.dev)
+				settle(t)
+				volumeGroup(t, d.dev+"1", "dlvmpart")
+				return standIns{}
+			},
+			problem: []string{"device " + d.dev + " has a partition " + d.dev + "1 that carries LVM2_member"},
+			fix:     []string{"never wiped, even with force", "pvs " + d.dev + "1"},
+		},
+		{
+			name: "lvm_thinpool PV on a device-mapper device given by its name even with force=true", module: modThinpool,
+			args: map[string]any{"devices": []string{"/dev/mapper/dlvm-linear"}, "force": true},
+			setup: func(t *testing.T) standIns {
+				wipeWhenDone(t, d.dev)
+				sectors := strings.TrimSpace(run(t, "blockdev", "--getsz", d.dev))
+				run(t, "dmsetup", "create", "dlvm-linear", "--table", "0 "+sectors+" linear "+d.dev+" 0")
+				t.Cleanup(func() { cleanupRun(t, "dmsetup", "remove", "--retry", "dlvm-linear") })
+				settle(t)
+				volumeGroup(t, "/dev/mapper/dlvm-linear", "dlvmdm")
+				return standIns{}
+			},
+			problem: []string{"is a physical volume of volume group dlvmdm, not docker"},
+			fix:     []string{"pick another disk"},
+		},
+		{
+			name: "lvm_thinpool loop device even with force=true", module: modThinpool,
+			// The loop device's number is the kernel's choice: the task
+			// names it through a link of fixed name.
+			args: map[string]any{"devices": []string{loopLink}, "force": true},
+			setup: func(t *testing.T) standIns {
+				image := filepath.Join(t.TempDir(), "loop.img")
+				run(t, "truncate", "-s", "256M", image)
+				loop := strings.TrimSpace(run(t, "losetup", "--find", "--show", image))
+				t.Cleanup(func() { cleanupRun(t, "losetup", "--detach", loop) })
+				if err := os.Symlink(loop, loopLink); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = os.Remove(loopLink) })
+				settle(t)
+				return standIns{}
+			},
+			problem: []string{"device " + loopLink + " (/dev/loop", "is a loop device, whose content does not survive a reboot"},
+			fix:     []string{"give a disk"},
 		},
 		{
 			name: "lvm_thinpool physical volume of another volume group", module: modThinpool,
