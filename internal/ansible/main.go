@@ -14,10 +14,14 @@ import (
 // While the module runs, anything else written to stdout (a stray
 // fmt.Println, a child process inheriting the descriptor) goes to stderr
 // instead, so that it cannot corrupt the protocol. Run's context is
-// cancelled on SIGTERM or SIGINT; a second signal kills the program.
+// cancelled on SIGTERM, SIGINT or SIGHUP (the controller's SSH connection
+// went away); a second signal kills the program. SIGPIPE is ignored: with
+// the connection gone, a write to it fails instead of killing the module
+// in the middle of a change.
 func Main(m Module) {
 	stdout := takeStdout()
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt, syscall.SIGHUP)
 	go func() {
 		// After the first signal, let the next one have its default effect.
 		<-ctx.Done()

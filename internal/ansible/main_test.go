@@ -115,34 +115,41 @@ func TestMainWithoutArgumentsFile(t *testing.T) {
 	}
 }
 
-func TestMainCancelsRunOnSIGTERM(t *testing.T) {
+// SIGTERM (ansible's timeout, a stopped job) and SIGHUP (the controller's
+// SSH connection went away) cancel the run's context: the module stops
+// cleanly and still prints its one result, instead of dying in the middle.
+func TestMainCancelsRunOnSIGTERMAndSIGHUP(t *testing.T) {
 	probe := buildProbe(t, t.TempDir())
 	path := filepath.Join(t.TempDir(), "args")
 	if err := os.WriteFile(path, []byte(`{"name": "alpha", "wait": true}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var stdout bytes.Buffer
-	cmd := exec.CommandContext(ctx, probe, path)
-	cmd.Stdout = &stdout
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := bufio.NewScanner(stderr)
-	for lines.Scan() && !strings.Contains(lines.Text(), "waiting for a signal") {
-	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	_, _ = io.Copy(io.Discard, stderr)
-	_ = cmd.Wait()
-	out := decodeOneObject(t, stdout.Bytes())
-	if want := "probe stopped waiting: context canceled"; out["msg"] != want || cmd.ProcessState.ExitCode() != 1 {
-		t.Fatalf("exit code %d, msg %q; want 1, %q", cmd.ProcessState.ExitCode(), out["msg"], want)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			var stdout bytes.Buffer
+			cmd := exec.CommandContext(ctx, probe, path)
+			cmd.Stdout = &stdout
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			lines := bufio.NewScanner(stderr)
+			for lines.Scan() && !strings.Contains(lines.Text(), "waiting for a signal") {
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, stderr)
+			_ = cmd.Wait()
+			out := decodeOneObject(t, stdout.Bytes())
+			if want := "probe stopped waiting: context canceled"; out["msg"] != want || cmd.ProcessState.ExitCode() != 1 {
+				t.Fatalf("exit code %d, msg %q; want 1, %q", cmd.ProcessState.ExitCode(), out["msg"], want)
+			}
+		})
 	}
 }

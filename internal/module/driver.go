@@ -137,6 +137,9 @@ func (d Definition[O, C, S]) run(ctx context.Context, req *ansible.Request) (*an
 		report(after, done)
 		return res, failure
 	}
+	// Every step completed: a signal now must not make the run report a
+	// failure it did not have.
+	ctx = context.WithoutCancel(ctx)
 	after, err := job.Reread(ctx)
 	if err != nil {
 		report(plan.Before, done)
@@ -181,11 +184,23 @@ type Rollback struct {
 // apply runs the plan's steps in order and stops at the first failure,
 // after undoing the completed steps when the plan rolls back. It returns
 // what completed, as the steps' What.
+//
+// A step, once started, finishes: it runs under a context that a signal
+// does not cancel (its own timeouts still bound it), since a command cut
+// in the middle can leave the host worse than either side of it (an LVM
+// command killed between suspending and resuming a device leaves it
+// suspended). When ctx is cancelled (SIGTERM, SIGINT, SIGHUP), the run
+// stops before the next step and undoes what it did, as for a failure.
 func apply[S any](ctx context.Context, r runner.Runner, plan *Plan[S], job Job[S]) ([]string, *StepError) {
 	done := []string{}
 	var undo []*Undo
 	for i, s := range plan.Steps {
-		err := runStep(ctx, r, s)
+		err := ctx.Err()
+		if err != nil {
+			err = fmt.Errorf("not started: the run was interrupted (%w); the steps before it completed", err)
+		} else {
+			err = runStep(context.WithoutCancel(ctx), r, s)
+		}
 		if s.Undo != nil && (err == nil || s.Undo.EvenIfFailed) {
 			undo = append(undo, s.Undo)
 		}

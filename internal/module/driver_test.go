@@ -131,3 +131,44 @@ func must[T any](t testing.TB, m map[string]any, key string) T {
 	}
 	return v
 }
+
+// A signal during a step lets the step finish (an LVM command cut in the
+// middle can leave a device suspended), then stops the run before the next
+// step and undoes what was done.
+func TestASignalLetsTheRunningStepFinishThenStopsAndUndoes(t *testing.T) {
+	f := runner.NewFake(t)
+	var log []string
+	j := &fakeJob{log: &log}
+	ctx, cancel := context.WithCancel(context.Background())
+	first := Func("convert", "lvconvert", func(c context.Context) error {
+		cancel() // SIGTERM arrives while the command runs
+		if c.Err() != nil {
+			t.Error("the running step saw the cancellation")
+		}
+		log = append(log, "converted")
+		return nil
+	})
+	first.Undo = &Undo{Done: "unconverted", Do: func(c context.Context) error {
+		if c.Err() != nil {
+			t.Error("undo ran under a cancelled context")
+		}
+		log = append(log, "undo convert")
+		return nil
+	}}
+	j.plan = &Plan[string]{Before: "before", Rollback: true, Steps: []Step{first, Func("next", "next", j.logged("next"))}}
+	d := Definition[struct{}, struct{}, string]{Name: "fake", ResultKey: "state", FactKey: "fake_state", Lock: unlocked, Run: f,
+		Parse: func(struct{}) (struct{}, error) { return struct{}{}, nil },
+		Start: func(context.Context, *ansible.Request, struct{}) (Job[string], error) { return j, nil }}
+	req, err := ansible.NewRequest(d.Module(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.run(ctx, req)
+	if want := []string{"converted", "undo convert"}; !slices.Equal(log, want) {
+		t.Errorf("ran %v, want %v", log, want)
+	}
+	var se *StepError
+	if !errors.As(err, &se) || se.Index != 2 || !strings.Contains(err.Error(), "not started: the run was interrupted (context canceled)") {
+		t.Errorf("error: %v", err)
+	}
+}
