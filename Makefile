@@ -150,7 +150,7 @@ fuzz: ## run each fuzz target briefly (FUZZTIME, default 10s each)
 
 guest-test: $(GUEST) ## build the guest image if needed, boot one guest, run every *_guest_test.go in it
 	$(GUEST) image
-	$(GUEST) session -- $(GUEST) test --disks 26 ./...
+	$(GUEST) session -- $(GUEST) test --disks 28 ./...
 
 molecule: build venv collection-install $(GUEST) ## every molecule scenario, each on its own guest VM
 	$(GUEST) session -- env PATH=$(CURDIR)/$(VENV)/bin:$(PATH) DIRECTLVM_GUEST_BIN=$(CURDIR)/$(GUEST) \

@@ -102,6 +102,10 @@ type Info struct {
 	Warnings      []string `json:"Warnings"`
 	Containers    int      `json:"Containers"`
 	Images        int      `json:"Images"`
+	// ContainersRunning counts the running containers; LiveRestoreEnabled
+	// says they keep running when dockerd stops (daemon.json live-restore).
+	ContainersRunning  int  `json:"ContainersRunning"`
+	LiveRestoreEnabled bool `json:"LiveRestoreEnabled"`
 }
 
 // DriverStatusMap returns DriverStatus as a map from label to value.

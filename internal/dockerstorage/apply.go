@@ -125,6 +125,11 @@ func (j *job) moveDataRoot(path, to string, undo *module.Undo) error {
 	if err != nil {
 		return err
 	}
+	// Nothing of docker may still hold the data root: no dockerd, no
+	// container shim, no mount below it.
+	if err := j.h.Quiet.Check(path); err != nil {
+		return err
+	}
 	// Durable before the next step starts: after a power cut daemon.json
 	// (written before) must not meet the old data root in its place.
 	if err := atomicfile.Rename(path, dest); err != nil {
@@ -195,14 +200,15 @@ func (j *job) withJournal(startFailed bool, do func(context.Context) error) func
 
 // stopDocker stops docker.service, and docker.socket when the host has it
 // (a client connecting to the socket would start docker again).
+// stopDocker stops docker.socket first, so that no client starts dockerd
+// again through it, then docker.service.
 func (j *job) stopDocker(ctx context.Context) error {
-	if err := j.sd.Stop(ctx, dockerService, j.c.RestartTimeout); err != nil {
-		return err
-	}
 	if j.obs.Socket.LoadState == "loaded" {
-		return j.sd.Stop(ctx, dockerSocket, j.c.RestartTimeout)
+		if err := j.sd.Stop(ctx, dockerSocket, j.c.RestartTimeout); err != nil {
+			return err
+		}
 	}
-	return nil
+	return j.sd.Stop(ctx, dockerService, j.c.RestartTimeout)
 }
 
 // journal returns the lines of docker's log since the run began that say

@@ -38,7 +38,9 @@ type fakeDocker struct {
 	t          *testing.T
 	configPath string
 	dataRoot   string
-	version    string
+	// proc and mountTable stand for /proc and /proc/self/mountinfo.
+	proc, mountTable string
+	version          string
 
 	running, socketActive bool
 	driver                string
@@ -80,6 +82,10 @@ func newDocker(t *testing.T) *fakeDocker {
 	}
 	d.socketActive = true
 	d.write(filepath.Join(d.dataRoot, "containers/c0ffee/config.v2.json"), "{}")
+	// An empty process table and mount table: nothing holds the data root.
+	d.proc, d.mountTable = filepath.Join(dir, "proc"), filepath.Join(dir, "mountinfo")
+	d.write(filepath.Join(d.proc, "1", "comm"), "systemd\n")
+	d.write(d.mountTable, "")
 	d.calls = nil
 	return d
 }
@@ -249,6 +255,7 @@ func (d *fakeDocker) host(f *runner.Fake) Host {
 		Now:      func() time.Time { return runStart },
 		DataRoot: d.dataRoot,
 		Lock:     func(context.Context, hostlock.Owner) (func(), error) { return func() {}, nil },
+		Quiet:    Quiet{Proc: d.proc, MountTable: d.mountTable},
 	}
 }
 

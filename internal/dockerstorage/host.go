@@ -6,6 +6,7 @@ import (
 
 	"github.com/directlvm/docker/internal/docker"
 	"github.com/directlvm/docker/internal/hostlock"
+	"github.com/directlvm/docker/internal/mountinfo"
 	"github.com/directlvm/docker/internal/runner"
 	"github.com/directlvm/docker/internal/systemd"
 )
@@ -58,6 +59,9 @@ type Host struct {
 	// Lock keeps other runs of the collection off the host while this
 	// one runs.
 	Lock hostlock.Lock
+	// Quiet reads the processes and the mount table: what still holds the
+	// data root once docker stopped, and what is mounted below it.
+	Quiet Quiet
 }
 
 // RealHost is this machine.
@@ -69,5 +73,6 @@ func RealHost() Host {
 		Now:      time.Now,
 		DataRoot: DefaultDataRoot,
 		Lock:     hostlock.At(hostlock.DefaultPath, hostlock.DefaultWait),
+		Quiet:    Quiet{Proc: "/proc", MountTable: mountinfo.SelfPath, Wait: 15 * time.Second},
 	}
 }

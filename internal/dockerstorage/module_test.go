@@ -53,7 +53,7 @@ func TestTheFirstSwitchBacksUpMovesRestartsAndVerifies(t *testing.T) {
 	if got := tree(t, rootBackup); !maps.Equal(got, oldRoot) {
 		t.Errorf("the moved data root is not the old one intact:\n%v\nwant\n%v", got, oldRoot)
 	}
-	assertCalls(t, d, "stop docker.service", "stop docker.socket", "start docker.service", "start docker.socket")
+	assertCalls(t, d, "stop docker.socket", "stop docker.service", "start docker.service", "start docker.socket")
 	if !d.running || d.driver != Devicemapper {
 		t.Errorf("docker runs on %s (running %v)", d.driver, d.running)
 	}
@@ -148,8 +148,8 @@ func TestAFailedVerificationRollsEverythingBack(t *testing.T) {
 	if !d.running || d.driver != "overlay2" {
 		t.Errorf("docker should run again on overlay2, runs on %s (running %v)", d.driver, d.running)
 	}
-	assertCalls(t, d, "stop docker.service", "stop docker.socket", "start docker.service", "start docker.socket",
-		"stop docker.service", "stop docker.socket", "reset-failed docker.service docker.socket", "start docker.service", "start docker.socket")
+	assertCalls(t, d, "stop docker.socket", "stop docker.service", "start docker.service", "start docker.socket",
+		"stop docker.socket", "stop docker.service", "reset-failed docker.service docker.socket", "start docker.service", "start docker.socket")
 	msg := must[string](t, res, "msg")
 	assertSays(t, msg, "rolled back", `Pool Name is "docker-8:1-1234-pool", not "docker-thinpool"`,
 		"moved the data root back from "+d.dataRoot+".directlvm-"+ts, "restored "+d.configPath,
@@ -309,7 +309,7 @@ func TestAStoppedDockerIsAskedForItsVersionAndStarted(t *testing.T) {
 		t.Fatalf("result: %v", res)
 	}
 	// The data root holds overlay2's images: moved aside all the same.
-	assertCalls(t, d, "stop docker.service", "stop docker.socket", "start docker.service")
+	assertCalls(t, d, "stop docker.socket", "stop docker.service", "start docker.service")
 	assertSays(t, strings.Join(asStrings(res["warnings"]), "\n"), "no longer picks devicemapper by itself")
 	if storageOf(t, res)["data_root_backup"] != d.dataRoot+".directlvm-"+ts {
 		t.Errorf("docker_storage: %v", res["docker_storage"])
@@ -589,7 +589,7 @@ func TestARunCutAfterDockerStoppedIsFinishedByTheNext(t *testing.T) {
 	if res["changed"] != true || res["failed"] == true {
 		t.Fatalf("want the switch finished (changed); got %v", res)
 	}
-	assertCalls(t, d, "stop docker.service", "stop docker.socket", "start docker.service")
+	assertCalls(t, d, "stop docker.socket", "stop docker.service", "start docker.service")
 	if storageOf(t, res)["data_root_backup"] != d.dataRoot+".directlvm-"+ts {
 		t.Errorf("the old data root was not moved aside: %v", res["docker_storage"])
 	}
@@ -613,4 +613,34 @@ func TestWithoutRestartAStoppedDockerIsLeftStopped(t *testing.T) {
 	}
 	assertCalls(t, d)
 	assertSays(t, strings.Join(asStrings(res["warnings"]), "\n"), "takes effect when it starts")
+}
+
+// A volume mounted on its own filesystem below the data root would move
+// with it: refused before docker is touched.
+func TestAMountBelowTheDataRootIsRefusedBeforeAnythingChanges(t *testing.T) {
+	d := newDocker(t)
+	d.mountTable = mountTableOf(t, d.dataRoot+"/volumes/db/_data")
+	f := runner.NewFake(t)
+	expectPool(f)
+	res := execute(t, d.host(f), d.args(nil))
+	assertSays(t, must[string](t, res, "msg"), "filesystems docker did not mount are mounted below it", d.dataRoot+"/volumes/db/_data (tmpfs)", "unmount them")
+	if res["failed"] != true || res["changed"] != false {
+		t.Errorf("result: %v", res)
+	}
+	assertCalls(t, d)
+}
+
+// live-restore keeps containers running through a docker stop, on the old
+// storage and holding the data root: refused while any runs.
+func TestLiveRestoreWithRunningContainersIsRefusedBeforeAnythingChanges(t *testing.T) {
+	d := newDocker(t)
+	d.info.LiveRestoreEnabled, d.info.ContainersRunning = true, 2
+	f := runner.NewFake(t)
+	expectPool(f)
+	res := execute(t, d.host(f), d.args(nil))
+	assertSays(t, must[string](t, res, "msg"), "live-restore and 2 container(s) running", "stop them first", "set live-restore to false")
+	if res["failed"] != true || res["changed"] != false {
+		t.Errorf("result: %v", res)
+	}
+	assertCalls(t, d)
 }

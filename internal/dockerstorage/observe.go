@@ -47,6 +47,9 @@ type Observed struct {
 	DataRootHasContent bool
 	DataRootDrivers    []string
 	DataRootIsMount    bool
+	// ForeignMounts are the filesystems mounted below the data root that
+	// docker did not mount ("POINT (FSTYPE)").
+	ForeignMounts []string
 }
 
 // observeEngine reads docker.service and the engine: over the Engine API
@@ -142,6 +145,11 @@ func observe(ctx context.Context, h Host, c Config, e EngineState) (*Observed, e
 		if obs.DataRootIsMount, err = isMountPoint(obs.DataRoot); err != nil {
 			return nil, err
 		}
+		mounts, err := h.Quiet.mounts()
+		if err != nil {
+			return nil, err
+		}
+		obs.ForeignMounts = foreignMounts(mounts, obs.DataRoot)
 		entries, _ := os.ReadDir(filepath.Join(obs.DataRoot, "image"))
 		for _, d := range entries {
 			if d.IsDir() {

@@ -126,6 +126,14 @@ func (j *job) planRestart(move bool, why string) error {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("backup_data_root=false: the data root %s stays in place although %s; its old content is hidden from docker and keeps its space", obs.DataRoot, why))
 		move = false
 	}
+	if move && len(obs.ForeignMounts) > 0 {
+		return refuse("docker's data root %s must be moved aside (%s), but filesystems docker did not mount are mounted below it and would move with it: %s; unmount them (and move their content where it belongs), or set backup_data_root=false to leave the data root in place",
+			obs.DataRoot, why, strings.Join(obs.ForeignMounts, ", "))
+	}
+	if obs.Running && obs.Info != nil && obs.Info.LiveRestoreEnabled && obs.Info.ContainersRunning > 0 {
+		return refuse("docker runs with live-restore and %d container(s) running: they would keep running through the stop, on the old storage and holding the data root %s; stop them first (docker ps, docker stop), or set live-restore to false, and run again",
+			obs.Info.ContainersRunning, obs.DataRoot)
+	}
 	if move && obs.DataRootIsMount {
 		return refuse("docker's data root %s must be moved aside (%s), but it is a mount point and cannot be renamed: move its content away yourself, or set backup_data_root=false to leave it in place", obs.DataRoot, why)
 	}

@@ -398,6 +398,82 @@ func TestGuestARunCutAfterDockerStoppedIsFinishedByTheNext(t *testing.T) {
 	}
 }
 
+// What is mounted below the data root would move with it: a volume on a
+// filesystem of its own is refused before docker is touched.
+func TestGuestAFilesystemMountedBelowTheDataRootIsRefused(t *testing.T) {
+	guesttest.Require(t)
+	disk := guesttest.Disks(t, 1)[0]
+	r := guesttest.Runner()
+	pool := guestPool(t, r, disk, "dlvmmount")
+	guardDocker(t, r)
+	volume := filepath.Join(guestDataRoot, "volumes", "directlvm-own-fs", "_data")
+	if err := os.MkdirAll(volume, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sh(t, r, "mount", "-t", "tmpfs", "-o", "size=8m", "directlvm-test", volume)
+	t.Cleanup(func() {
+		_, _ = r.Run(context.Background(), runner.Command("umount", volume))
+		_ = os.RemoveAll(filepath.Dir(volume))
+	})
+	if err := os.WriteFile(filepath.Join(volume, "kept"), []byte("data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pid := mainPID(t, r)
+
+	res := guestModule(t, guestArgs(pool, nil))
+	if msg, _ := res["msg"].(string); res["failed"] != true || !strings.Contains(msg, volume+" (tmpfs)") || !strings.Contains(msg, "unmount them") {
+		t.Fatalf("want a refusal naming the mount: %v", res)
+	}
+	if got, err := os.ReadFile(filepath.Join(volume, "kept")); err != nil || string(got) != "data" {
+		t.Errorf("the mounted volume is not where it was: %v", err)
+	}
+	if now := mainPID(t, r); now != pid || engineInfo(t).Driver != "overlay2" {
+		t.Errorf("docker was touched: MainPID %s -> %s", pid, now)
+	}
+}
+
+// live-restore keeps containers running through a docker stop, their
+// shims holding the old data root: refused while any runs, nothing changed.
+func TestGuestLiveRestoreWithARunningContainerIsRefused(t *testing.T) {
+	guesttest.Require(t)
+	disk := guesttest.Disks(t, 1)[0]
+	r := guesttest.Runner()
+	pool := guestPool(t, r, disk, "dlvmlive")
+	g := guardDocker(t, r)
+	if err := os.WriteFile(guestConfig, []byte(`{"live-restore": true}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Runs after the container's removal, before the guard: daemon.json as
+	// it was, and a docker that no longer has live-restore in effect.
+	t.Cleanup(func() {
+		if g.configExisted {
+			_ = os.WriteFile(guestConfig, g.config, 0o644)
+		} else {
+			_ = os.Remove(guestConfig)
+		}
+		_, _ = r.Run(context.Background(), runner.Command("systemctl", "restart", dockerService))
+		_ = docker.NewClient(docker.ClientConfig{}).WaitReady(context.Background(), 2*time.Minute)
+	})
+	sh(t, r, "systemctl", "restart", dockerService)
+	if err := docker.NewClient(docker.ClientConfig{}).WaitReady(context.Background(), 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	image := sh(t, r, tinyImage)
+	container := sh(t, r, "docker", "run", "-d", "--name", "directlvm-live", image, "/bin/sh", "-c", "while :; do sleep 1; done")
+	t.Cleanup(func() { _, _ = r.Run(context.Background(), runner.Command("docker", "rm", "-f", container)) })
+
+	res := guestModule(t, guestArgs(pool, nil))
+	if msg, _ := res["msg"].(string); res["failed"] != true || !strings.Contains(msg, "live-restore and 1 container(s) running") {
+		t.Fatalf("want a refusal naming live-restore and the running container: %v", res)
+	}
+	if state := sh(t, r, "docker", "inspect", "-f", "{{.State.Running}}", container); state != "true" {
+		t.Errorf("the container no longer runs: %s", state)
+	}
+	if _, err := os.Stat(filepath.Join(guestDataRoot, "containers", container)); err != nil {
+		t.Errorf("the data root moved: %v", err)
+	}
+}
+
 func dataRootSiblings(t *testing.T) []string {
 	t.Helper()
 	m, err := filepath.Glob(guestDataRoot + ".*")

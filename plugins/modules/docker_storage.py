@@ -26,7 +26,11 @@ description:
     A new C(daemon.json) gets mode C(0644).
   - Switching the storage driver hides every existing image and container from Docker. When the data root (C(/var/lib/docker)) holds
     the content of another driver or of another pool, it is moved aside to C(DATA_ROOT.directlvm-TIMESTAMP) with Docker stopped, never
-    deleted, so that Docker starts afresh; remove it once all is well.
+    deleted, so that Docker starts afresh; remove it once all is well. C(docker.socket) is stopped before C(docker.service), so that
+    no client starts Docker again meanwhile. The data root moves only once no C(dockerd), no container shim of Docker's and no mount is
+    left below it, otherwise the run is rolled back. The rename is made durable before Docker starts again. Refused before anything
+    changes are a filesystem Docker did not mount below the data root (it would move with it) and C(live-restore) with containers
+    running (they would keep running on the old storage).
   - If Docker fails to start or to verify, every change is rolled back (O(rollback=true)) and the error quotes Docker's own log lines and
     the fix for the failures Docker is known for.
   - Nothing is changed, and the run fails with the reason, when Docker is 25.0 or later with O(driver=devicemapper) (the driver was
