@@ -2,6 +2,7 @@ package dockerstorage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -136,7 +137,7 @@ func (j *job) moveDataRoot(path, to string, undo *module.Undo) error {
 		return err
 	}
 	j.out.dataRootBackup = dest
-	undo.Done = fmt.Sprintf("moved the data root back from %s", dest)
+	undo.Done = fmt.Sprintf("moved the data root back to %s", path)
 	undo.Do = func(context.Context) error {
 		if exists(path) {
 			failed, err := freePath(path + ".directlvm-failed-" + stamp(j.start))
@@ -148,7 +149,12 @@ func (j *job) moveDataRoot(path, to string, undo *module.Undo) error {
 			}
 			j.out.failedDataRoot = failed
 		}
-		return atomicfile.Rename(dest, path)
+		if err := atomicfile.Rename(dest, path); err != nil {
+			return err
+		}
+		// Back in place: the result and messages no longer name dest.
+		j.out.dataRootBackup = ""
+		return nil
 	}
 	return nil
 }
@@ -249,13 +255,22 @@ func (j *job) Recover(ctx context.Context, rb *module.Rollback) error {
 	// always) and may have hit its start limit by now: clear it, or
 	// systemd refuses the start that brings the old docker back.
 	_ = j.sd.ResetFailed(ctx, dockerService, dockerSocket) // best effort: the start below says what matters
-	if err := j.sd.Start(ctx, dockerService, j.c.RestartTimeout); err != nil {
-		return err
-	}
+	// The socket first, as it was: a socket-activated docker needs it
+	// whether or not the service starts.
+	var errs []error
 	if j.obs.Socket.ActiveState == "active" {
 		if err := j.sd.Start(ctx, dockerSocket, j.c.RestartTimeout); err != nil {
-			return err
+			errs = append(errs, err)
 		}
+	}
+	if err := j.sd.Start(ctx, dockerService, j.c.RestartTimeout); err != nil {
+		errs = append(errs, err)
+		// Why the old docker did not come back is in the log since the
+		// forward failure was quoted: quote the whole run's again.
+		j.out.journal = j.journal(ctx, true)
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
 	}
 	if rb.Err != nil {
 		return nil

@@ -148,11 +148,18 @@ func TestAFailedVerificationRollsEverythingBack(t *testing.T) {
 	if !d.running || d.driver != "overlay2" {
 		t.Errorf("docker should run again on overlay2, runs on %s (running %v)", d.driver, d.running)
 	}
+	// The data root is back in place: nothing names the backup it had been moved to.
+	if b := storageOf(t, res)["data_root_backup"]; b != "" {
+		t.Errorf("data_root_backup is %v after the data root was moved back", b)
+	}
+	if msg := must[string](t, res, "msg"); strings.Contains(msg, d.dataRoot+".directlvm-"+ts) {
+		t.Errorf("the message names the backup the data root was moved back from: %s", msg)
+	}
 	assertCalls(t, d, "stop docker.socket", "stop docker.service", "start docker.service", "start docker.socket",
-		"stop docker.socket", "stop docker.service", "reset-failed docker.service docker.socket", "start docker.service", "start docker.socket")
+		"stop docker.socket", "stop docker.service", "reset-failed docker.service docker.socket", "start docker.socket", "start docker.service")
 	msg := must[string](t, res, "msg")
 	assertSays(t, msg, "rolled back", `Pool Name is "docker-8:1-1234-pool", not "docker-thinpool"`,
-		"moved the data root back from "+d.dataRoot+".directlvm-"+ts, "restored "+d.configPath,
+		"moved the data root back to "+d.dataRoot, "restored "+d.configPath,
 		"kept at "+failedRoot, "runs again on overlay2", "Started Docker Application Container Engine.")
 	s := storageOf(t, res)
 	if s["rolled_back"] != true || s["driver"] != "overlay2" {
