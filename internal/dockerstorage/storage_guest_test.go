@@ -302,11 +302,7 @@ func (s snapshot) equal(o snapshot) bool {
 // mode 0600 and group adm (say, one holding credentials) stays a symlink to
 // that file, with that mode and group, and with its other keys.
 func TestGuestASymlinkedPrivateDaemonJSONKeepsItsLinkModeAndGroup(t *testing.T) {
-	guesttest.Require(t)
-	disk := guesttest.Disks(t, 1)[0]
-	r := guesttest.Runner()
-	pool := guestPool(t, r, disk, "dlvmlink")
-	g := guardDocker(t, r)
+	_, pool, g := onAPoolOfItsOwn(t, "dlvmlink")
 
 	const private = "/etc/docker/directlvm-private"
 	const linkText = "directlvm-private/daemon.json"
@@ -365,11 +361,7 @@ func TestGuestASymlinkedPrivateDaemonJSONKeepsItsLinkModeAndGroup(t *testing.T) 
 // data root moved, is finished by the next run: the old data root moved
 // aside, docker started on the pool and verified; not "ok" with docker down.
 func TestGuestARunCutAfterDockerStoppedIsFinishedByTheNext(t *testing.T) {
-	guesttest.Require(t)
-	disk := guesttest.Disks(t, 1)[0]
-	r := guesttest.Runner()
-	pool := guestPool(t, r, disk, "dlvmcut")
-	g := guardDocker(t, r)
+	r, pool, g := onAPoolOfItsOwn(t, "dlvmcut")
 
 	// The state the cut run left: daemon.json names the pool, docker is
 	// stopped (service and socket), the overlay2 data root still in place.
@@ -401,11 +393,7 @@ func TestGuestARunCutAfterDockerStoppedIsFinishedByTheNext(t *testing.T) {
 // What is mounted below the data root would move with it: a volume on a
 // filesystem of its own is refused before docker is touched.
 func TestGuestAFilesystemMountedBelowTheDataRootIsRefused(t *testing.T) {
-	guesttest.Require(t)
-	disk := guesttest.Disks(t, 1)[0]
-	r := guesttest.Runner()
-	pool := guestPool(t, r, disk, "dlvmmount")
-	guardDocker(t, r)
+	r, pool, _ := onAPoolOfItsOwn(t, "dlvmmount")
 	volume := filepath.Join(guestDataRoot, "volumes", "directlvm-own-fs", "_data")
 	if err := os.MkdirAll(volume, 0o755); err != nil {
 		t.Fatal(err)
@@ -435,11 +423,7 @@ func TestGuestAFilesystemMountedBelowTheDataRootIsRefused(t *testing.T) {
 // live-restore keeps containers running through a docker stop, their
 // shims holding the old data root: refused while any runs, nothing changed.
 func TestGuestLiveRestoreWithARunningContainerIsRefused(t *testing.T) {
-	guesttest.Require(t)
-	disk := guesttest.Disks(t, 1)[0]
-	r := guesttest.Runner()
-	pool := guestPool(t, r, disk, "dlvmlive")
-	g := guardDocker(t, r)
+	r, pool, g := onAPoolOfItsOwn(t, "dlvmlive")
 	if err := os.WriteFile(guestConfig, []byte(`{"live-restore": true}`+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -472,6 +456,18 @@ func TestGuestLiveRestoreWithARunningContainerIsRefused(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(guestDataRoot, "containers", container)); err != nil {
 		t.Errorf("the data root moved: %v", err)
 	}
+}
+
+// onAPoolOfItsOwn is a guest test's start: a blank disk of its own made a
+// thin pool in VG vg, and docker guarded (put back on overlay2 when the
+// test ends).
+func onAPoolOfItsOwn(t *testing.T, vg string) (runner.Runner, string, *dockerGuard) {
+	t.Helper()
+	guesttest.Require(t)
+	disk := guesttest.Disks(t, 1)[0]
+	r := guesttest.Runner()
+	pool := guestPool(t, r, disk, vg)
+	return r, pool, guardDocker(t, r)
 }
 
 func dataRootSiblings(t *testing.T) []string {

@@ -49,6 +49,20 @@ func execute(t *testing.T, f *runner.Fake, j *fakeJob, args map[string]any) map[
 	return ansibletest.Run(t, d.Module(), args)
 }
 
+// definition is a module that runs j through f, and a request for it
+// without options, for tests that call the driver directly.
+func definition(t *testing.T, f *runner.Fake, j *fakeJob) (Definition[struct{}, struct{}, string], *ansible.Request) {
+	t.Helper()
+	d := Definition[struct{}, struct{}, string]{Name: "fake", ResultKey: "state", FactKey: "fake_state", Lock: unlocked, Run: f,
+		Parse: func(struct{}) (struct{}, error) { return struct{}{}, nil },
+		Start: func(context.Context, *ansible.Request, struct{}) (Job[string], error) { return j, nil }}
+	req, err := ansible.NewRequest(d.Module(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, req
+}
+
 func TestCheckModeReportsThePredictedStateAndRunsNothing(t *testing.T) {
 	f := runner.NewFake(t) // any command fails the test
 	var log []string
@@ -86,13 +100,7 @@ func TestAFailedStepIsUndoneInReverseUnderAnUncancelledContext(t *testing.T) {
 	never := Func("never", "never", j.logged("never"))
 	never.Undo = &Undo{Do: undo("never")}
 	j.plan = &Plan[string]{Before: "before", Rollback: true, Steps: []Step{first, failing, never}}
-	d := Definition[struct{}, struct{}, string]{Name: "fake", ResultKey: "state", FactKey: "fake_state", Lock: unlocked, Run: f,
-		Parse: func(struct{}) (struct{}, error) { return struct{}{}, nil },
-		Start: func(context.Context, *ansible.Request, struct{}) (Job[string], error) { return j, nil }}
-	req, err := ansible.NewRequest(d.Module(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, req := definition(t, f, j)
 	res, err := d.run(ctx, req)
 	if want := []string{"start", "undo start", "undo make"}; !slices.Equal(log, want) {
 		t.Errorf("ran %v, want %v", log, want)
@@ -156,14 +164,8 @@ func TestASignalLetsTheRunningStepFinishThenStopsAndUndoes(t *testing.T) {
 		return nil
 	}}
 	j.plan = &Plan[string]{Before: "before", Rollback: true, Steps: []Step{first, Func("next", "next", j.logged("next"))}}
-	d := Definition[struct{}, struct{}, string]{Name: "fake", ResultKey: "state", FactKey: "fake_state", Lock: unlocked, Run: f,
-		Parse: func(struct{}) (struct{}, error) { return struct{}{}, nil },
-		Start: func(context.Context, *ansible.Request, struct{}) (Job[string], error) { return j, nil }}
-	req, err := ansible.NewRequest(d.Module(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = d.run(ctx, req)
+	d, req := definition(t, f, j)
+	_, err := d.run(ctx, req)
 	if want := []string{"converted", "undo convert"}; !slices.Equal(log, want) {
 		t.Errorf("ran %v, want %v", log, want)
 	}
