@@ -86,6 +86,12 @@ var reservedSuffixes = []string{"_cdata", "_cmeta", "_corig", "_cpool", "_cvol",
 // is 128 bytes with the terminating NUL).
 const maxDMName = 127
 
+// maxVGAndLV is the longest a VG's name and an LV's may be together: LVM
+// 2.03 refuses a longer pair as `LV name "VG/LV" length N is not supported`,
+// N counting three more than the two names (seen in the guest for a pair
+// of 2 + 124 characters, reported as 129).
+const maxVGAndLV = 124
+
 // hiddenSuffix stands for what LVM appends to a thin pool's device-mapper
 // name for the devices it makes of it: VG-POOL_tdata, VG-POOL_tmeta and
 // VG-POOL-tpool, each six characters longer than the pool's own name.
@@ -102,6 +108,11 @@ func checkDerivedNames(bad *module.Problems, c Config) {
 		if strings.Contains(meta, s) && !strings.Contains(c.Pool, s) {
 			bad.Add("thinpool=%q makes the metadata volume %q, which contains %q, a suffix LVM reserves for its hidden volumes: choose another thinpool name", c.Pool, meta, s)
 		}
+	}
+	if n := len(c.VG) + len(c.Pool) + len(hiddenSuffix); n > maxVGAndLV {
+		bad.Add("vg=%q and thinpool=%q are too long together: LVM names the pool's hidden volumes %s/%s%s, and takes a VG's and an LV's names only while they add up to %d characters at most (these add up to %d): choose shorter vg or thinpool names",
+			c.VG, c.Pool, c.VG, c.Pool, hiddenSuffix, maxVGAndLV, n)
+		return
 	}
 	for _, name := range []string{dmName(c.VG, meta), dmName(c.VG, c.Pool) + hiddenSuffix} {
 		if len(name) > maxDMName {

@@ -240,3 +240,18 @@ func TestBadOptionsAreAllReportedAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// A "-" in a name counts twice in device-mapper's names (LVM doubles it):
+// names short enough for LVM can still be too long for the kernel.
+func TestDashesCountTwiceInDeviceMapperNames(t *testing.T) {
+	vg := "a" + strings.Repeat("-", 39) // 40 characters, 79 once doubled
+	pool := strings.Repeat("p", 70)     // 40 + 70 + 6 = 116: fine for LVM
+	r, err := newRequest(map[string]any{"devices": []string{"/dev/vdb"}, "vg": vg, "thinpool": pool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = moduletest.Parse(r.Params, ParseConfig)
+	if err == nil || !strings.Contains(err.Error(), "make the device-mapper name") || !strings.Contains(err.Error(), "(a \"-\" counts twice)") {
+		t.Errorf("want the device-mapper name refused; got %v", err)
+	}
+}

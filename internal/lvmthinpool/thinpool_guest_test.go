@@ -100,10 +100,10 @@ func TestGuestFreshDiskGetsTheRunbookLayoutAndARerunChangesNothing(t *testing.T)
 }
 
 // The longest names the module accepts are names LVM and device-mapper
-// take: "dl-" + 118 + "_tdata" is the kernel's 127 characters.
+// take: "dl" and the hidden "POOL_tdata" add up to 2 + 116 + 6 = 124.
 func TestGuestTheLongestNamesAcceptedBuildAPool(t *testing.T) {
 	disk := guesttest.Disks(t, 1)[0]
-	pool := strings.Repeat("p", 118)
+	pool := strings.Repeat("p", 116)
 	res, _ := runReal(t, map[string]any{"devices": []string{disk}, "vg": "dl", "thinpool": pool})
 	mustSucceed(t, res, true)
 	if lv, ok := lvmState(t).LV("dl", pool); !ok || !lv.Attr.ThinPool() {

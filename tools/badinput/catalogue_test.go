@@ -74,9 +74,9 @@ const neverResolved = "/dev/disk/by-id/virtio-badinput-never-resolved"
 // the problem.
 const aPool = "/dev/mapper/docker-thinpool"
 
-// tooLongPool is a pool name one character past what device-mapper takes
-// in VG "dl": "dl-" + 119 + "_tdata" is 128 characters.
-var tooLongPool = strings.Repeat("p", 119)
+// tooLongPool is a pool name one character past what LVM takes in VG "dl":
+// "dl" and the hidden "POOL_tdata" add up to 2 + 117 + 6 = 125 characters.
+var tooLongPool = strings.Repeat("p", 117)
 
 // derivedNameCases are names that pass LVM's own rules but make a name,
 // derived from them, that LVM or device-mapper refuses: before they were
@@ -92,7 +92,7 @@ func derivedNameCases(dev []string) []badInput {
 		{
 			name: "lvm_thinpool names too long for device-mapper", module: modThinpool,
 			args:    map[string]any{"devices": dev, "vg": "dl", "thinpool": tooLongPool},
-			problem: []string{`make the device-mapper name "dl-` + tooLongPool + `_tdata", 128 characters; the kernel takes at most 127`},
+			problem: []string{`are too long together: LVM names the pool's hidden volumes dl/` + tooLongPool + `_tdata`, "(these add up to 125)"},
 			fix:     []string{"choose shorter vg or thinpool names"},
 		},
 	}

@@ -125,6 +125,10 @@ func Start(ctx context.Context, r runner.Runner, o Options) (*VM, error) {
 // by id rather than by a letter that may move. Networking is user-mode and
 // restricted: the guest reaches nothing but the forwarded SSH port on the
 // host's loopback.
+// disksOnRootBus is how many data disks sit on the PCI root bus beside the
+// root disk, the network and the random number generator (24 would not fit).
+const disksOnRootBus = 20
+
 func qemuArgv(o Options, vm *VM, overlay, pidFile string) []string {
 	a := []string{"qemu-system-x86_64",
 		"-name", "directlvm-guest",
@@ -140,10 +144,19 @@ func qemuArgv(o Options, vm *VM, overlay, pidFile string) []string {
 		"-drive", "file=" + overlay + ",format=qcow2,if=none,id=root,cache=unsafe,discard=unmap",
 		"-device", "virtio-blk-pci,drive=root,serial=root",
 	}
-	for _, d := range vm.Disks {
-		a = append(a,
-			"-drive", "file="+d.File+",format=raw,if=none,id="+d.Serial+",cache=unsafe,discard=unmap",
-			"-device", "virtio-blk-pci,drive="+d.Serial+",serial="+d.Serial)
+	for i, d := range vm.Disks {
+		a = append(a, "-drive", "file="+d.File+",format=raw,if=none,id="+d.Serial+",cache=unsafe,discard=unmap")
+		device := "virtio-blk-pci,drive=" + d.Serial + ",serial=" + d.Serial
+		if i >= disksOnRootBus {
+			// The root bus has 32 slots, some taken by the machine: the
+			// disks past the first ones go behind PCI bridges, 31 each.
+			n := (i - disksOnRootBus) / 31
+			if (i-disksOnRootBus)%31 == 0 {
+				a = append(a, "-device", fmt.Sprintf("pci-bridge,id=bridge%d,chassis_nr=%d", n, n+1))
+			}
+			device += fmt.Sprintf(",bus=bridge%d,addr=%#x", n, (i-disksOnRootBus)%31+1)
+		}
+		a = append(a, "-device", device)
 	}
 	return append(a,
 		"-netdev", fmt.Sprintf("user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%d-:22", vm.SSHPort),
