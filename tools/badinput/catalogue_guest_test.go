@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -135,8 +136,14 @@ func hostStateCases(d guestDisk) []badInput {
 			args: map[string]any{"devices": []string{"/dev/mapper/dlvm-linear"}, "force": true},
 			setup: func(t *testing.T) standIns {
 				wipeWhenDone(t, d.dev)
-				sectors := strings.TrimSpace(run(t, "blockdev", "--getsz", d.dev))
-				run(t, "dmsetup", "create", "dlvm-linear", "--table", "0 "+sectors+" linear "+d.dev+" 0")
+				// 1 MiB into the disk, as a stacked device (LUKS, a partition
+				// map) starts: LVM then sees the PV only on the dm device,
+				// not on the disk too.
+				sectors, err := strconv.Atoi(strings.TrimSpace(run(t, "blockdev", "--getsz", d.dev)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				run(t, "dmsetup", "create", "dlvm-linear", "--table", fmt.Sprintf("0 %d linear %s 2048", sectors-2048, d.dev))
 				t.Cleanup(func() { cleanupRun(t, "dmsetup", "remove", "--retry", "dlvm-linear") })
 				settle(t)
 				volumeGroup(t, "/dev/mapper/dlvm-linear", "dlvmdm")

@@ -90,7 +90,7 @@ func derivedNameCases(dev []string) []badInput {
 			fix:     []string{"choose another thinpool name"},
 		},
 		{
-			name: "lvm_thinpool names too long for device-mapper", module: modThinpool,
+			name: "lvm_thinpool names too long for LVM together", module: modThinpool,
 			args:    map[string]any{"devices": dev, "vg": "dl", "thinpool": tooLongPool},
 			problem: []string{`are too long together: LVM names the pool's hidden volumes dl/` + tooLongPool + `_tdata`, "(these add up to 125)"},
 			fix:     []string{"choose shorter vg or thinpool names"},
