@@ -142,11 +142,11 @@ func observe(ctx context.Context, h Host, c Config, e EngineState) (*Observed, e
 		return nil, err
 	}
 	if obs.DataRootHasContent {
-		if obs.DataRootIsMount, err = isMountPoint(obs.DataRoot); err != nil {
-			return nil, err
-		}
 		mounts, err := h.Quiet.mounts()
 		if err != nil {
+			return nil, err
+		}
+		if obs.DataRootIsMount, err = isMountPoint(mounts, obs.DataRoot); err != nil {
 			return nil, err
 		}
 		obs.ForeignMounts = foreignMounts(mounts, obs.DataRoot)
@@ -174,7 +174,7 @@ func hasContent(dir string) (bool, error) {
 // isMountPoint says whether dir is where a filesystem, or a bind mount,
 // is mounted: it cannot be moved aside by renaming. A symlink is not: renaming
 // it moves the link.
-func isMountPoint(dir string) (bool, error) {
+func isMountPoint(mounts []mountinfo.Mount, dir string) (bool, error) {
 	fi, err := os.Lstat(dir)
 	if err != nil {
 		return false, err
@@ -182,5 +182,5 @@ func isMountPoint(dir string) (bool, error) {
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		return false, nil
 	}
-	return mountinfo.IsMountPoint(mountinfo.SelfPath, dir)
+	return mountinfo.IsMountPoint(mounts, dir)
 }

@@ -62,23 +62,14 @@ type Quiet struct {
 // live-restore daemon leaves them running), or mounts below it. nil when
 // nothing does.
 func (q Quiet) Check(dataRoot string) error {
-	deadline := time.Now().Add(q.Wait)
-	for {
-		daemons, shims, err := dockerProcesses(q.Proc)
-		if err != nil {
-			return err
-		}
-		if len(daemons) > 0 && time.Now().Before(deadline) {
-			time.Sleep(200 * time.Millisecond)
-			continue
-		}
-		switch {
-		case len(daemons) > 0:
-			return fmt.Errorf("dockerd still runs (pid %s) after docker.service and docker.socket stopped, so the data root %s is not moved: find what starts it (systemctl status, ps -ef) and run again", strings.Join(daemons, ", "), dataRoot)
-		case len(shims) > 0:
-			return fmt.Errorf("docker's container shims still run (pid %s) after docker stopped (live-restore keeps containers running), so the data root %s is not moved: stop those containers (docker ps, docker stop), or set live-restore to false, and run again", strings.Join(shims, ", "), dataRoot)
-		}
-		break
+	daemons, shims, err := q.settledProcesses()
+	switch {
+	case err != nil:
+		return err
+	case len(daemons) > 0:
+		return fmt.Errorf("dockerd still runs (pid %s) after docker.service and docker.socket stopped, so the data root %s is not moved: find what starts it (systemctl status, ps -ef) and run again", strings.Join(daemons, ", "), dataRoot)
+	case len(shims) > 0:
+		return fmt.Errorf("docker's container shims still run (pid %s) after docker stopped (live-restore keeps containers running), so the data root %s is not moved: stop those containers (docker ps, docker stop), or set live-restore to false, and run again", strings.Join(shims, ", "), dataRoot)
 	}
 	mounts, err := q.mounts()
 	if err != nil {
@@ -92,6 +83,19 @@ func (q Quiet) Check(dataRoot string) error {
 		return fmt.Errorf("%s still mounted below the data root %s after docker stopped, so it is not moved (the mounts would move with it): unmount them and run again", strings.Join(points, ", "), dataRoot)
 	}
 	return nil
+}
+
+// settledProcesses lists docker's processes, waiting up to q.Wait for a
+// dockerd that is still exiting to be gone.
+func (q Quiet) settledProcesses() (daemons, shims []string, err error) {
+	deadline := time.Now().Add(q.Wait)
+	for {
+		daemons, shims, err = dockerProcesses(q.Proc)
+		if err != nil || len(daemons) == 0 || !time.Now().Before(deadline) {
+			return daemons, shims, err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // mounts reads the mount table.

@@ -7,7 +7,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -82,18 +81,9 @@ func unescape(s string) (string, error) {
 }
 
 // IsMountPoint says whether dir (symlinks in it resolved) is where
-// something is mounted, according to the mountinfo file at table.
-func IsMountPoint(table, dir string) (bool, error) {
+// something is mounted, according to mounts (a table read with Parse).
+func IsMountPoint(mounts []Mount, dir string) (bool, error) {
 	real, err := filepath.EvalSymlinks(dir)
-	if err != nil {
-		return false, err
-	}
-	f, err := os.Open(table)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	mounts, err := Parse(f)
 	if err != nil {
 		return false, err
 	}
