@@ -267,8 +267,18 @@ func TestGuestAbsentRefusesAPoolHoldingDockersThinDevices(t *testing.T) {
 	mustSucceed(t, res, true)
 	sh(t, "dmsetup", "message", "/dev/mapper/docker-thinpool", "0", "create_thin 0")
 	sh(t, "dmsetup", "create", "directlvm-thin0", "--table", "0 131072 thin /dev/mapper/docker-thinpool 0")
+	// Registered after Disks' teardown, so it runs before it: a step that
+	// fails below must not leave the device holding the pool for later tests.
+	t.Cleanup(func() {
+		if _, err := os.Stat("/dev/mapper/directlvm-thin0"); err == nil {
+			_, _ = guesttest.Runner().Run(context.Background(), runner.Command("dmsetup", "remove", "--retry", "directlvm-thin0"))
+		}
+	})
 	sh(t, "dd", "if=/dev/urandom", "of=/dev/mapper/directlvm-thin0", "bs=1M", "count=8", "oflag=direct", "status=none")
-	sh(t, "dmsetup", "remove", "directlvm-thin0")
+	// Closing a device written to makes udev probe it; removing it while the
+	// probe holds it open fails with EBUSY, so wait for udev and retry.
+	sh(t, "udevadm", "settle")
+	sh(t, "dmsetup", "remove", "--retry", "directlvm-thin0")
 
 	res, calls := runReal(t, map[string]any{"state": "absent", "remove_vg": true})
 	if msg, _ := res["msg"].(string); res["failed"] != true || !strings.Contains(msg, "holds data") || !strings.Contains(msg, "Move docker off the pool first") {

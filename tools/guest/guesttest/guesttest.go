@@ -94,12 +94,38 @@ func teardownLVM(t testing.TB, devs []string) {
 			continue // not a PV
 		}
 		if vg := strings.TrimSpace(string(res.Stdout)); vg != "" {
+			removeForeignHolders(t, r, vg)
 			if _, err := r.Run(ctx, runner.Command("vgremove", "-ff", "-y", vg)); err != nil {
 				t.Logf("cleanup: %v", err)
 			}
 		}
 		if _, err := r.Run(ctx, runner.Command("pvremove", "-ff", "-y", dev)); err != nil {
 			t.Logf("cleanup: %v", err)
+		}
+	}
+}
+
+// removeForeignHolders removes device-mapper devices that a test stacked on
+// the volume group's LVs itself (dmsetup create, not lvcreate): LVM does not
+// know them, and while they exist vgremove fails with "used by another device".
+func removeForeignHolders(t testing.TB, r runner.Runner, vg string) {
+	prefix := strings.ReplaceAll(vg, "-", "--") + "-"
+	names, _ := filepath.Glob("/sys/block/dm-*/dm/name")
+	for _, nameFile := range names {
+		name, err := os.ReadFile(nameFile)
+		if err != nil || !strings.HasPrefix(string(name), prefix) {
+			continue
+		}
+		holders, _ := filepath.Glob(filepath.Join(filepath.Dir(filepath.Dir(nameFile)), "holders", "*", "dm", "name"))
+		for _, hf := range holders {
+			holder, err := os.ReadFile(hf)
+			if err != nil || strings.HasPrefix(string(holder), prefix) {
+				continue
+			}
+			h := strings.TrimSpace(string(holder))
+			if _, err := r.Run(context.Background(), runner.Command("dmsetup", "remove", "--retry", h)); err != nil {
+				t.Logf("cleanup: %v", err)
+			}
 		}
 	}
 }
