@@ -119,3 +119,54 @@ func ReadPoolOf(ctx context.Context, r runner.Runner, name string) (ThinPool, er
 	}
 	return ParseThinPool(st)
 }
+
+// Message sends a message to a thin-pool device (dmsetup message NAME 0
+// TEXT), e.g. "delete 1" or "set_transaction_id 3 0".
+func Message(ctx context.Context, r runner.Runner, name, text string) error {
+	if _, err := r.Run(ctx, runner.Command("dmsetup", "message", name, "0", text)); err != nil {
+		return fmt.Errorf("device-mapper message %q to %s: %w", text, name, err)
+	}
+	return nil
+}
+
+// Remove removes a device, retrying while udev still holds it open.
+func Remove(ctx context.Context, r runner.Runner, name string) error {
+	if _, err := r.Run(ctx, runner.Command("dmsetup", "remove", "--retry", name)); err != nil {
+		return fmt.Errorf("removing device-mapper device %s: %w", name, err)
+	}
+	return nil
+}
+
+// ThinDevicesOf lists the active thin devices (target "thin") whose pool
+// is the device pool, by name.
+func ThinDevicesOf(ctx context.Context, r runner.Runner, pool string) ([]string, error) {
+	res, err := r.Run(ctx, runner.Command("dmsetup", "info", "-c", "--noheadings", "-o", "major,minor", pool))
+	if err != nil {
+		return nil, fmt.Errorf("reading device-mapper device %s: %w", pool, err)
+	}
+	dev := strings.TrimSpace(string(res.Stdout))
+	res, err = r.Run(ctx, runner.Command("dmsetup", "table", "--target", "thin"))
+	if err != nil {
+		return nil, fmt.Errorf("listing thin devices: %w", err)
+	}
+	return ParseThinTables(res.Stdout, dev), nil
+}
+
+// ParseThinTables reads dmsetup table --target thin, one line a device
+// ("NAME: START LENGTH thin POOL_MAJOR:MINOR DEV_ID [EXTERNAL]"), and
+// returns the devices whose pool is poolDev (MAJOR:MINOR). Names may hold
+// colons (docker's are docker-254:1-1234-base), so the name ends at the
+// first ": ".
+func ParseThinTables(out []byte, poolDev string) []string {
+	var names []string
+	for _, line := range strings.Split(string(out), "\n") {
+		name, table, ok := strings.Cut(line, ": ")
+		if !ok {
+			continue
+		}
+		if f := strings.Fields(table); len(f) >= 4 && f[2] == "thin" && f[3] == poolDev {
+			names = append(names, name)
+		}
+	}
+	return names
+}

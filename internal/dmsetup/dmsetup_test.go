@@ -3,6 +3,7 @@ package dmsetup
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -56,5 +57,18 @@ func TestUnparsableOutputIsAnErrorNotAnEmptyPool(t *testing.T) {
 		} else if !strings.Contains(err.Error(), "status") {
 			t.Errorf("%q: the error should say what it read: %v", out, err)
 		}
+	}
+}
+
+func TestThinDevicesAreMatchedToTheirPoolByDeviceNumber(t *testing.T) {
+	out := []byte("docker-254:1-1310-base: 0 20971520 thin 254:3 1\n" +
+		"other-thin: 0 131072 thin 254:9 4\n" +
+		"docker-254:1-1310-0f1e: 0 20971520 thin 254:3 7\n")
+	got := ParseThinTables(out, "254:3")
+	if want := []string{"docker-254:1-1310-base", "docker-254:1-1310-0f1e"}; !slices.Equal(got, want) {
+		t.Errorf("thin devices of 254:3: %q, want %q", got, want)
+	}
+	if got := ParseThinTables([]byte("No devices found\n"), "254:3"); len(got) != 0 {
+		t.Errorf("no devices: %q", got)
 	}
 }

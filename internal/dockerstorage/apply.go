@@ -69,7 +69,8 @@ func (j *job) step(k stepKind, path, to, text string) module.Step {
 		s.Undo = &module.Undo{}
 		s.Do = func(context.Context) error { return j.moveDataRoot(path, to, s.Undo) }
 	case stepStart, stepRestart:
-		s.Undo = &module.Undo{Do: j.stopDocker, EvenIfFailed: true}
+		s.Undo = &module.Undo{EvenIfFailed: true}
+		s.Undo.Do = func(ctx context.Context) error { return j.stopAndGiveBackPool(ctx, s.Undo) }
 		s.Do = j.withJournal(true, func(ctx context.Context) error { return j.startDocker(ctx, k == stepRestart) })
 	case stepWait:
 		s.Do = j.withJournal(false, func(ctx context.Context) error { return j.h.Engine.WaitReady(ctx, j.c.RestartTimeout) })
@@ -157,6 +158,23 @@ func (j *job) moveDataRoot(path, to string, undo *module.Undo) error {
 		return nil
 	}
 	return nil
+}
+
+// stopAndGiveBackPool undoes a (re)start: it stops docker, and when the
+// thin pool was empty before this run, gives it back empty (giveBackPool),
+// so that the next run can switch docker onto it.
+func (j *job) stopAndGiveBackPool(ctx context.Context, undo *module.Undo) error {
+	if err := j.stopDocker(ctx); err != nil {
+		return err
+	}
+	if j.c.Driver != Devicemapper || !j.obs.Pool.empty() {
+		return nil
+	}
+	n, err := giveBackPool(ctx, j.h.Run, j.c.PoolDMName, j.obs.DataRoot)
+	if n > 0 {
+		undo.Done = fmt.Sprintf("gave thin pool %s back empty (deleted the %d thin device(s) the failed attempt's dockerd made in it)", j.c.PoolDMName, n)
+	}
+	return err
 }
 
 // startDocker starts (or restarts) docker.service, and docker.socket when

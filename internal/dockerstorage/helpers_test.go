@@ -55,6 +55,7 @@ type fakeDocker struct {
 	// Failures to inject.
 	refuseStart string // dockerd exits at start; what it logs
 	wrongPool   string // the pool dockerd reports instead of the asked one
+	takesPool   bool   // dockerd records a base device in its metadata
 
 	calls []string // systemd jobs, e.g. "stop docker.service"
 }
@@ -131,6 +132,21 @@ func (d *fakeDocker) start() error {
 	for _, sub := range []string{driver, "image/" + driver, "volumes"} {
 		if err := os.MkdirAll(filepath.Join(d.dataRoot, sub), 0o711); err != nil {
 			return err
+		}
+	}
+	if driver == Devicemapper && d.takesPool {
+		// What dockerd records of the base device it makes in the pool.
+		meta := filepath.Join(d.dataRoot, "devicemapper", "metadata")
+		if err := os.MkdirAll(meta, 0o700); err != nil {
+			return err
+		}
+		for name, content := range map[string]string{
+			"base":               `{"device_id":1,"size":10737418240,"transaction_id":1,"initialized":true,"deleted":false}`,
+			"deviceset-metadata": `{"next_device_id":1,"BaseDeviceUUID":"3f1c","BaseDeviceFilesystem":"xfs"}`,
+		} {
+			if err := os.WriteFile(filepath.Join(meta, name), []byte(content), 0o600); err != nil {
+				return err
+			}
 		}
 	}
 	d.running, d.socketActive, d.driver = true, true, driver
@@ -277,6 +293,15 @@ func execute(t *testing.T, h Host, args map[string]any) map[string]any {
 // expectPool scripts dmsetup's answer for the runbook's pool.
 func expectPool(f *runner.Fake) {
 	f.Expect("dmsetup", "status", "docker-thinpool").Stdout(poolStatus)
+}
+
+// expectPoolGivenBack scripts a rollback's look at the runbook's pool,
+// empty before the run, that the failed dockerd did not take: no thin
+// device on it, and still empty.
+func expectPoolGivenBack(f *runner.Fake) {
+	f.Expect("dmsetup", "info", "-c", "--noheadings", "-o", "major,minor", "docker-thinpool").Stdout("254:3\n")
+	f.Expect("dmsetup", "table", "--target", "thin").Stdout("No devices found\n")
+	expectPool(f)
 }
 
 // tree lists every file under dir with its content, for before/after

@@ -130,6 +130,7 @@ func TestAFailedVerificationRollsEverythingBack(t *testing.T) {
 	expectPool(f)
 	f.Expect("journalctl", "-u", "docker.service", "--no-pager", "-o", "cat", "--since", since).
 		Stdout("Starting Docker Application Container Engine...\nlevel=warning msg=\"[graphdriver] WARNING: the devicemapper storage-driver is deprecated\"\nStarted Docker Application Container Engine.\n")
+	expectPoolGivenBack(f)
 
 	res := execute(t, d.host(f), d.args(nil))
 	if res["failed"] != true {
@@ -440,6 +441,31 @@ func TestSpecIsValid(t *testing.T) {
 	}
 }
 
+// A pool that was empty before the run goes back empty when the run fails
+// after dockerd took it: its base device deleted, the transaction ID 0
+// again, so that the next run can switch onto it.
+func TestARollbackGivesBackThePoolTheFailedDockerdTook(t *testing.T) {
+	d := newDocker(t)
+	d.wrongPool = "docker-8:1-1234-pool" // verify fails
+	d.takesPool = true
+	f := runner.NewFake(t)
+	expectPool(f)
+	f.Expect("journalctl", "-u", "docker.service", "--no-pager", "-o", "cat", "--since", since).Stdout("Started Docker Application Container Engine.\n")
+	f.Expect("dmsetup", "info", "-c", "--noheadings", "-o", "major,minor", "docker-thinpool").Stdout("254:3\n")
+	f.Expect("dmsetup", "table", "--target", "thin").Stdout("docker-254:1-99-base: 0 20971520 thin 254:3 1\nother: 0 8192 thin 254:7 1\n")
+	f.Expect("dmsetup", "remove", "--retry", "docker-254:1-99-base")
+	f.Expect("dmsetup", "message", "docker-thinpool", "0", "delete 1")
+	f.Expect("dmsetup", "status", "docker-thinpool").Stdout("0 8331264 thin-pool 1 141/10240 0/16272 - rw no_discard_passdown queue_if_no_space - 1024\n")
+	f.Expect("dmsetup", "message", "docker-thinpool", "0", "set_transaction_id 1 0")
+	expectPool(f)
+
+	res := execute(t, d.host(f), d.args(nil))
+	if res["failed"] != true {
+		t.Fatalf("want a failure: %v", res)
+	}
+	assertSays(t, must[string](t, res, "msg"), "rolled back", "gave thin pool docker-thinpool back empty (deleted the 1 thin device(s)", "runs again on overlay2")
+}
+
 func TestWithoutADaemonJSONOneIsCreatedAndARollbackRemovesIt(t *testing.T) {
 	d := newDocker(t)
 	if err := os.Remove(d.configPath); err != nil {
@@ -458,6 +484,7 @@ func TestWithoutADaemonJSONOneIsCreatedAndARollbackRemovesIt(t *testing.T) {
 	}
 	expectPool(f)
 	f.Expect("journalctl", "-u", "docker.service", "--no-pager", "-o", "cat", "--since", since).Stdout("failed to start daemon\n")
+	expectPoolGivenBack(f)
 	res = execute(t, d.host(f), d.args(nil))
 	if res["failed"] != true {
 		t.Fatalf("want a failure: %v", res)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/directlvm/docker/internal/ansible/ansibletest"
+	"github.com/directlvm/docker/internal/dmsetup"
 	"github.com/directlvm/docker/internal/docker"
 	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/runner"
@@ -576,5 +577,65 @@ func (g *dockerGuard) restore(t *testing.T, r runner.Runner) {
 		if info, err := c.Info(ctx); err != nil || info.Driver != "overlay2" {
 			t.Errorf("cleanup: docker runs on %q (%v), not overlay2", info.Driver, err)
 		}
+	}
+}
+
+// failsFirstVerify is the real Engine API, except that the first GET /info
+// after docker was (re)started fails: a verify that fails once dockerd has
+// taken the pool, as a verify mismatch or a signal at that point does.
+type failsFirstVerify struct {
+	Engine
+	started, failed bool
+}
+
+func (e *failsFirstVerify) WaitReady(ctx context.Context, timeout time.Duration) error {
+	e.started = true
+	return e.Engine.WaitReady(ctx, timeout)
+}
+
+func (e *failsFirstVerify) Info(ctx context.Context) (docker.Info, error) {
+	if e.started && !e.failed {
+		e.failed = true
+		return docker.Info{}, errors.New("injected: verify failed after dockerd took the pool")
+	}
+	return e.Engine.Info(ctx)
+}
+
+// One failed attempt must not poison the pool: dockerd took the empty pool
+// (its base device and a transaction ID in the pool's metadata), then the
+// run failed and rolled back. The rollback gives the pool back empty, so
+// the next run, with nothing changed, switches docker onto it.
+func TestGuestARolledBackSwitchLeavesThePoolUsableForTheNextRun(t *testing.T) {
+	r, pool, g := onAPoolOfItsOwn(t, "dlvmretry")
+	image := sh(t, r, tinyImage)
+
+	h := RealHost()
+	h.Engine = &failsFirstVerify{Engine: h.Engine}
+	res := ansibletest.Run(t, Module(h), guestArgs(pool, nil))
+	if res["failed"] != true || storageOf(t, res)["rolled_back"] != true {
+		t.Fatalf("want a failed, rolled back run: %v", res)
+	}
+	t.Logf("failed run: %v", res["msg"])
+	if info := engineInfo(t); info.Driver != "overlay2" {
+		t.Fatalf("docker runs on %s after the rollback", info.Driver)
+	}
+	st, err := dmsetup.ReadPoolOf(context.Background(), r, "dlvmretry-thinpool")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.TransactionID != 0 || st.UsedDataBlocks != 0 {
+		t.Errorf("the rollback left the pool in use: transaction ID %d, %d used data blocks", st.TransactionID, st.UsedDataBlocks)
+	}
+
+	retry := guestModule(t, guestArgs(pool, nil))
+	if retry["failed"] == true || retry["changed"] != true {
+		t.Fatalf("the retry: %v", retry)
+	}
+	g.originalRoot, _ = storageOf(t, retry)["data_root_backup"].(string)
+	if info := engineInfo(t); info.Driver != Devicemapper {
+		t.Errorf("docker runs on %s after the retry, not on the pool", info.Driver)
+	}
+	if _, err := os.Stat(filepath.Join(g.originalRoot, "image", "overlay2")); err != nil {
+		t.Errorf("the images of before (%s) are not in the moved data root: %v", image, err)
 	}
 }
