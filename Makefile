@@ -150,7 +150,19 @@ fuzz: ## run each fuzz target briefly (FUZZTIME, default 10s each)
 
 guest-test: $(GUEST) ## build the guest image if needed, boot one guest, run every *_guest_test.go in it
 	$(GUEST) image
-	$(GUEST) session -- $(GUEST) test --disks 28 ./...
+	$(GUEST) session -- $(GUEST) test --disks 32 ./...
+
+# The kill matrix: each module's run SIGKILLed right after each step of its
+# plan (package fault's hook), then run again: it must converge and then
+# change nothing, with docker's data of before kept. make test runs every
+# step of lvm_thinpool and lvm_profile and two of docker_storage's (after
+# the stop, after the data-root move); this runs all of them.
+FAULT_PACKAGES := ./internal/lvmthinpool ./internal/lvmprofile ./internal/dockerstorage
+
+.PHONY: faults
+faults: binaries $(GUEST) ## every step of every module killed, on one guest (longer than make test's subset)
+	$(GUEST) image
+	@start=$$(date +%s); 	$(GUEST) session -- $(GUEST) test --disks 12 --run '^(TestFaults|TestGuest.*KilledAfter)' $(FAULT_PACKAGES); 	rc=$$?; echo "faults: took $$(( $$(date +%s) - start ))s"; exit $$rc
 
 molecule: build venv collection-install $(GUEST) ## every molecule scenario, each on its own guest VM
 	$(GUEST) session -- env PATH=$(CURDIR)/$(VENV)/bin:$(PATH) DIRECTLVM_GUEST_BIN=$(CURDIR)/$(GUEST) \

@@ -3,9 +3,12 @@ package ansible
 import (
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/directlvm/docker/internal/fault"
 )
 
 // Request is what a module's Run receives: its options and the settings
@@ -30,6 +33,10 @@ type Request struct {
 	// TmpDir is a directory Ansible made for this task and removes after it;
 	// empty when Ansible did not give one.
 	TmpDir string
+	// Fault ends the run right after one of its steps, for the
+	// fault-injection tests; nil (never fires) unless the module's
+	// environment names a point (see package fault).
+	Fault *fault.Point
 
 	mu       sync.Mutex
 	warnings []string
@@ -126,6 +133,10 @@ func newSession(m Module, spec *compiledSpec, args map[string]any) *session {
 	}
 	if req.ModuleName == "" {
 		req.ModuleName = m.Name
+	}
+	var err error
+	if req.Fault, err = fault.Parse(os.Getenv(fault.EnvVar)); err != nil {
+		problems = append(problems, err.Error())
 	}
 	p := spec.parse(user, req.ModuleName, flag("_ansible_ignore_unknown_opts"))
 	req.Params = p.params

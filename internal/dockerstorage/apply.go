@@ -183,6 +183,10 @@ func (j *job) startDocker(ctx context.Context, restart bool) error {
 	j.out.touchedDocker = true
 	j.out.restarted = true
 	t := j.c.RestartTimeout
+	// A run that follows a rolled-back one within a minute (docker
+	// stopped and started several times) would meet docker's start limit
+	// ("start of the service was attempted too often"): clear it.
+	_ = j.sd.ResetFailed(ctx, dockerService, dockerSocket) // best effort: the start below says what matters
 	var err error
 	if restart {
 		err = j.sd.Restart(ctx, dockerService, t)

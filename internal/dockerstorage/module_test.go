@@ -53,7 +53,7 @@ func TestTheFirstSwitchBacksUpMovesRestartsAndVerifies(t *testing.T) {
 	if got := tree(t, rootBackup); !maps.Equal(got, oldRoot) {
 		t.Errorf("the moved data root is not the old one intact:\n%v\nwant\n%v", got, oldRoot)
 	}
-	assertCalls(t, d, "stop docker.socket", "stop docker.service", "start docker.service", "start docker.socket")
+	assertCalls(t, d, "stop docker.socket", "stop docker.service", "reset-failed docker.service docker.socket", "start docker.service", "start docker.socket")
 	if !d.running || d.driver != Devicemapper {
 		t.Errorf("docker runs on %s (running %v)", d.driver, d.running)
 	}
@@ -156,7 +156,7 @@ func TestAFailedVerificationRollsEverythingBack(t *testing.T) {
 	if msg := must[string](t, res, "msg"); strings.Contains(msg, d.dataRoot+".directlvm-"+ts) {
 		t.Errorf("the message names the backup the data root was moved back from: %s", msg)
 	}
-	assertCalls(t, d, "stop docker.socket", "stop docker.service", "start docker.service", "start docker.socket",
+	assertCalls(t, d, "stop docker.socket", "stop docker.service", "reset-failed docker.service docker.socket", "start docker.service", "start docker.socket",
 		"stop docker.socket", "stop docker.service", "reset-failed docker.service docker.socket", "start docker.socket", "start docker.service")
 	msg := must[string](t, res, "msg")
 	assertSays(t, msg, "rolled back", `Pool Name is "docker-8:1-1234-pool", not "docker-thinpool"`,
@@ -317,7 +317,7 @@ func TestAStoppedDockerIsAskedForItsVersionAndStarted(t *testing.T) {
 		t.Fatalf("result: %v", res)
 	}
 	// The data root holds overlay2's images: moved aside all the same.
-	assertCalls(t, d, "stop docker.socket", "stop docker.service", "start docker.service")
+	assertCalls(t, d, "stop docker.socket", "stop docker.service", "reset-failed docker.service docker.socket", "start docker.service")
 	assertSays(t, strings.Join(asStrings(res["warnings"]), "\n"), "no longer picks devicemapper by itself")
 	if storageOf(t, res)["data_root_backup"] != d.dataRoot+".directlvm-"+ts {
 		t.Errorf("docker_storage: %v", res["docker_storage"])
@@ -623,7 +623,7 @@ func TestARunCutAfterDockerStoppedIsFinishedByTheNext(t *testing.T) {
 	if res["changed"] != true || res["failed"] == true {
 		t.Fatalf("want the switch finished (changed); got %v", res)
 	}
-	assertCalls(t, d, "stop docker.socket", "stop docker.service", "start docker.service")
+	assertCalls(t, d, "stop docker.socket", "stop docker.service", "reset-failed docker.service docker.socket", "start docker.service")
 	if storageOf(t, res)["data_root_backup"] != d.dataRoot+".directlvm-"+ts {
 		t.Errorf("the old data root was not moved aside: %v", res["docker_storage"])
 	}

@@ -568,6 +568,8 @@ func (g *dockerGuard) restore(t *testing.T, r runner.Runner) {
 		}
 	}
 	if !clean {
+		// Tests stop and start docker often: clear its start limit.
+		run("systemctl", "reset-failed", dockerService, dockerSocket)
 		run("systemctl", "start", dockerService)
 		c := docker.NewClient(docker.ClientConfig{})
 		if err := c.WaitReady(ctx, 5*time.Minute); err != nil {

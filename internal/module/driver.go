@@ -123,7 +123,7 @@ func (d Definition[O, C, S]) run(ctx context.Context, req *ansible.Request) (*an
 		return res, nil
 	}
 
-	done, stepErr := apply(ctx, d.Run, plan, job)
+	done, stepErr := apply(ctx, d.Run, plan, job, func(step int) { req.Fault.After(d.Name, step) })
 	res.Changed = len(done) > 0
 	if stepErr != nil {
 		var failure error = stepErr
@@ -191,7 +191,10 @@ type Rollback struct {
 // command killed between suspending and resuming a device leaves it
 // suspended). When ctx is cancelled (SIGTERM, SIGINT, SIGHUP), the run
 // stops before the next step and undoes what it did, as for a failure.
-func apply[S any](ctx context.Context, r runner.Runner, plan *Plan[S], job Job[S]) ([]string, *StepError) {
+//
+// after is called once each step has completed, with its number from 1:
+// the fault-injection tests end the run there.
+func apply[S any](ctx context.Context, r runner.Runner, plan *Plan[S], job Job[S], after func(step int)) ([]string, *StepError) {
 	done := []string{}
 	var undo []*Undo
 	for i, s := range plan.Steps {
@@ -206,6 +209,7 @@ func apply[S any](ctx context.Context, r runner.Runner, plan *Plan[S], job Job[S
 		}
 		if err == nil {
 			done = append(done, s.What)
+			after(i + 1)
 			continue
 		}
 		e := &StepError{Step: s, Index: i + 1, Total: len(plan.Steps), Done: done, Err: err}

@@ -80,12 +80,13 @@ func Disks(t testing.TB, n int) []string {
 	if len(paths) < n {
 		t.Fatalf("test needs %d blank disks but only %d are left in this guest; boot it with more (guest test --disks N)", n, len(paths))
 	}
-	t.Cleanup(func() { teardownLVM(t, paths) })
+	t.Cleanup(func() { TeardownLVM(t, paths) })
 	return paths
 }
 
-// teardownLVM removes the volume groups and PVs a test left on its disks.
-func teardownLVM(t testing.TB, devs []string) {
+// TeardownLVM removes the volume groups and PVs a test left on its disks,
+// as Disks does when the test ends.
+func TeardownLVM(t testing.TB, devs []string) {
 	r := Runner()
 	ctx := context.Background()
 	for _, dev := range devs {
