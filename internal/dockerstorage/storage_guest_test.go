@@ -641,3 +641,53 @@ func TestGuestARolledBackSwitchLeavesThePoolUsableForTheNextRun(t *testing.T) {
 		t.Errorf("the images of before (%s) are not in the moved data root: %v", image, err)
 	}
 }
+
+// A client that keeps knocking on docker's socket during the switch (a
+// monitoring agent, a CI runner) must not wake dockerd up through socket
+// activation while the data root moves: the switch succeeds, and the data
+// root moved aside is whole.
+func TestGuestAClientPollingTheSocketDuringTheSwitchDoesNotWakeDocker(t *testing.T) {
+	r, pool, g := onAPoolOfItsOwn(t, "dlvmpoll")
+	if state := sh(t, r, "systemctl", "is-enabled", dockerSocket); state != "enabled" {
+		t.Fatalf("the guest's docker.socket is %s: this test needs socket activation", state)
+	}
+	image := sh(t, r, tinyImage)
+	id := strings.TrimPrefix(sh(t, r, "docker", "image", "inspect", "-f", "{{.Id}}", image), "sha256:")
+
+	stop := make(chan struct{})
+	answered := make(chan int)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-stop:
+				answered <- n
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			c := docker.NewClient(docker.ClientConfig{})
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			if _, err := c.Version(ctx); err == nil {
+				n++
+			}
+			cancel()
+		}
+	}()
+	res := guestModule(t, guestArgs(pool, nil))
+	close(stop)
+	t.Logf("the client was answered %d times", <-answered)
+	if res["failed"] == true || res["changed"] != true {
+		t.Fatalf("the switch: %v", res["msg"])
+	}
+	moved, _ := storageOf(t, res)["data_root_backup"].(string)
+	g.originalRoot = moved
+	if _, err := os.Stat(filepath.Join(moved, "image", "overlay2", "imagedb", "content", "sha256", id)); err != nil {
+		t.Errorf("the data root moved aside is not whole: %v", err)
+	}
+	if info := engineInfo(t); info.Driver != Devicemapper {
+		t.Errorf("docker runs on %s", info.Driver)
+	}
+	if state := sh(t, r, "systemctl", "is-active", dockerSocket); state != "active" {
+		t.Errorf("docker.socket is %s after the switch", state)
+	}
+}

@@ -1,14 +1,11 @@
 package lvmprofile
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"testing"
 
 	"github.com/directlvm/docker/internal/ansible/ansibletest"
-	"github.com/directlvm/docker/internal/lvm"
-	"github.com/directlvm/docker/internal/runner"
 	"github.com/directlvm/docker/tools/guest/guesttest"
 )
 
@@ -20,20 +17,7 @@ func TestGuestAProfileRunKilledAfterAnyStepIsFinishedByTheNextRun(t *testing.T) 
 	const vg, name = "lvmprofilekill", "directlvm-guesttest-kill"
 	pool := vg + "/thinpool"
 	path := guestProfilePath(t, name)
-	t.Cleanup(func() {
-		if _, err := guesttest.Runner().Run(context.Background(), runner.Command("vgremove", "-ff", "-y", vg)); err != nil {
-			t.Logf("cleanup: %v", err)
-		}
-	})
-	for _, argv := range [][]string{
-		lvm.PVCreate(disk),
-		lvm.VGCreate(vg, disk),
-		lvm.LVCreate(vg, "thinpool", lvm.Size{Bytes: 256 << 20}, true, ""),
-		lvm.LVCreate(vg, "thinpoolmeta", lvm.Size{Percent: 1, Of: "VG"}, true, ""),
-		lvm.ConvertToThinPool(vg, "thinpool", "thinpoolmeta", 512<<10, false),
-	} {
-		mustRun(t, argv...)
-	}
+	roomyPool(t, disk, vg)
 	// The state before each cut run: no profile, pool unprofiled and
 	// unmonitored.
 	reset := func() {

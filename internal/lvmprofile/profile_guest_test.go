@@ -55,6 +55,29 @@ func guestProfilePath(t *testing.T, name string) string {
 	return path
 }
 
+// roomyPool builds VG/thinpool on disk with the runbook's commands, a pool
+// that leaves the VG room to grow: 256 MiB of data on a 4 GiB disk. The VG
+// is removed when the test ends, before the profile file (cleanups run
+// last-in first-out, and LVM wants the file of a profile an LV still
+// names): call guestProfilePath first.
+func roomyPool(t *testing.T, disk, vg string) {
+	t.Helper()
+	t.Cleanup(func() {
+		if _, err := guesttest.Runner().Run(context.Background(), runner.Command("vgremove", "-ff", "-y", vg)); err != nil {
+			t.Logf("cleanup: %v", err)
+		}
+	})
+	for _, argv := range [][]string{
+		lvm.PVCreate(disk),
+		lvm.VGCreate(vg, disk),
+		lvm.LVCreate(vg, "thinpool", lvm.Size{Bytes: 256 << 20}, true, ""),
+		lvm.LVCreate(vg, "thinpoolmeta", lvm.Size{Percent: 1, Of: "VG"}, true, ""),
+		lvm.ConvertToThinPool(vg, "thinpool", "thinpoolmeta", 512<<10, false),
+	} {
+		mustRun(t, argv...)
+	}
+}
+
 // lvRow is vg/lv as `lvs` reports it, independently of the module's reader.
 func lvRow(t *testing.T, vgLV string) map[string]string {
 	t.Helper()
@@ -87,27 +110,9 @@ func TestGuestAProfiledPoolIsMonitoredAndGrowsByItself(t *testing.T) {
 	const vg, name = "lvmprofile", "directlvm-guesttest"
 	pool := vg + "/thinpool"
 	path := guestProfilePath(t, name)
-	t.Cleanup(func() {
-		// Before the profile file goes (cleanups run last-in first-out):
-		// LVM wants the file of a profile an LV still names.
-		if _, err := guesttest.Runner().Run(context.Background(), runner.Command("vgremove", "-ff", "-y", vg)); err != nil {
-			t.Logf("cleanup: %v", err)
-		}
-	})
-
-	// A pool that leaves the VG room to grow: 256 MiB of data on a 4 GiB
-	// disk, built with the runbook's commands; then unmonitored, so that
-	// the module has to turn monitoring on.
-	for _, argv := range [][]string{
-		lvm.PVCreate(disk),
-		lvm.VGCreate(vg, disk),
-		lvm.LVCreate(vg, "thinpool", lvm.Size{Bytes: 256 << 20}, true, ""),
-		lvm.LVCreate(vg, "thinpoolmeta", lvm.Size{Percent: 1, Of: "VG"}, true, ""),
-		lvm.ConvertToThinPool(vg, "thinpool", "thinpoolmeta", 512<<10, false),
-		{"lvchange", "--monitor", "n", pool},
-	} {
-		mustRun(t, argv...)
-	}
+	roomyPool(t, disk, vg)
+	// Unmonitored, so that the module has to turn monitoring on.
+	mustRun(t, "lvchange", "--monitor", "n", pool)
 	if row := lvRow(t, pool); row["seg_monitor"] == "monitored" {
 		t.Fatalf("setup: %s is still monitored: %v", pool, row)
 	}
