@@ -150,7 +150,7 @@ fuzz: ## run each fuzz target briefly (FUZZTIME, default 10s each)
 
 guest-test: $(GUEST) ## build the guest image if needed, boot one guest, run every *_guest_test.go in it
 	$(GUEST) image
-	$(GUEST) session -- $(GUEST) test --disks 32 ./...
+	$(GUEST) session -- $(GUEST) test --disks 40 ./...
 
 # The kill matrix: each module's run SIGKILLed right after each step of its
 # plan (package fault's hook), then run again: it must converge and then
