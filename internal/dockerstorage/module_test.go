@@ -71,7 +71,8 @@ func TestTheFirstSwitchBacksUpMovesRestartsAndVerifies(t *testing.T) {
 	}
 	assertSays(t, must[string](t, res, "msg"), "docker switched to devicemapper with thin pool docker-thinpool", "verified", "previous data root is at "+rootBackup, configBackup)
 	actions := asStrings(must[[]any](t, res, "actions"))
-	if len(actions) != 7 || !strings.HasPrefix(actions[3], "move the data root "+d.dataRoot+" aside to "+rootBackup) {
+	// daemon.json is written only once the old data root is aside.
+	if len(actions) != 7 || !strings.HasPrefix(actions[1], "move the data root "+d.dataRoot+" aside to "+rootBackup) || !strings.HasPrefix(actions[3], "write ") {
 		t.Errorf("actions: %q", actions)
 	}
 	if w := asStrings(res["warnings"]); len(w) != 1 || !strings.Contains(w[0], "deprecated since Docker 18.09") {
@@ -272,7 +273,7 @@ func TestCheckModeReturnsThePlanAndChangesNothing(t *testing.T) {
 		t.Errorf("diff: %v", diff)
 	}
 	actions := asStrings(res["actions"])
-	want := []string{"copy ", "write ", "stop docker.service and docker.socket", "move the data root", "start docker.service", "wait up to 3m0s", "verify GET /info"}
+	want := []string{"stop docker.service and docker.socket", "move the data root", "copy ", "write ", "start docker.service", "wait up to 3m0s", "verify GET /info"}
 	if len(actions) != len(want) {
 		t.Fatalf("actions: %q", actions)
 	}
@@ -479,8 +480,8 @@ func TestWithoutADaemonJSONOneIsCreatedAndARollbackRemovesIt(t *testing.T) {
 	if diff["before"] != "" || !strings.HasPrefix(must[string](t, diff, "after"), "{\n  \"storage-driver\": \"devicemapper\",") {
 		t.Errorf("check mode diff of a new file: %v", diff)
 	}
-	if !strings.HasPrefix(asStrings(res["actions"])[0], "write ") {
-		t.Errorf("no backup of a file that does not exist: %q", res["actions"])
+	if a := asStrings(res["actions"]); len(a) < 3 || !strings.HasPrefix(a[2], "write ") {
+		t.Errorf("no backup of a file that does not exist, and the write after the data root's move: %q", res["actions"])
 	}
 	expectPool(f)
 	f.Expect("journalctl", "-u", "docker.service", "--no-pager", "-o", "cat", "--since", since).Stdout("failed to start daemon\n")

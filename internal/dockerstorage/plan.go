@@ -42,6 +42,9 @@ type storagePlan struct {
 	restarts bool
 	// summary says in a few words what the plan achieves.
 	summary string
+	// configSummary describes daemon.json's new storage settings; empty
+	// when the file stays as it is.
+	configSummary string
 }
 
 func refuse(format string, args ...any) error {
@@ -95,12 +98,12 @@ func (j *job) makePlan() error {
 	if configChanged {
 		if obs.ConfigExists {
 			j.configBackup = fmt.Sprintf("%s.%s.bak", c.ConfigPath, stamp(now))
-			j.add(stepBackupConfig, c.ConfigPath, j.configBackup, "copy %s to %s", c.ConfigPath, j.configBackup)
 		}
-		j.add(stepWriteConfig, c.ConfigPath, "", "write %s: %s", c.ConfigPath, describeStorage(want))
+		j.configSummary = describeStorage(want)
 	}
 	move, why := needsFreshDataRoot(c, obs)
 	if !c.Restart {
+		j.addConfigSteps()
 		if restart {
 			p.Warnings = append(p.Warnings, "restart=false: docker keeps its current storage until docker.service restarts; nothing was verified")
 		}
@@ -111,6 +114,7 @@ func (j *job) makePlan() error {
 		return nil
 	}
 	if !restart {
+		j.addConfigSteps()
 		j.summary = fmt.Sprintf("%s names %s explicitly; docker already runs on it", c.ConfigPath, describe(c))
 		return nil
 	}
@@ -138,13 +142,20 @@ func (j *job) planRestart(move bool, why string) error {
 		return refuse("docker's data root %s must be moved aside (%s), but it is a mount point and cannot be renamed: move its content away yourself, or set backup_data_root=false to leave it in place", obs.DataRoot, why)
 	}
 	if move {
+		// daemon.json is written only once docker is stopped and its old
+		// data root durably aside: a power cut before that boots docker
+		// on its old storage and data root, never the new storage over
+		// the old data root (which then would never be moved aside).
 		j.dataRootBackup = fmt.Sprintf("%s.directlvm-%s", filepath.Clean(obs.DataRoot), stamp(j.start))
 		j.add(stepStop, dockerService, "", "stop %s and %s", dockerService, dockerSocket)
 		j.add(stepMoveDataRoot, obs.DataRoot, j.dataRootBackup, "move the data root %s aside to %s (%s)", obs.DataRoot, j.dataRootBackup, why)
+		j.addConfigSteps()
 		j.add(stepStart, dockerService, "", "start %s", dockerService)
 	} else if obs.Running {
+		j.addConfigSteps()
 		j.add(stepRestart, dockerService, "", "restart %s", dockerService)
 	} else {
+		j.addConfigSteps()
 		j.add(stepStart, dockerService, "", "start %s", dockerService)
 	}
 	j.restarts = true
@@ -160,6 +171,19 @@ func (j *job) planRestart(move bool, why string) error {
 	}
 	j.summary = fmt.Sprintf("docker switched to %s", describe(c))
 	return nil
+}
+
+// addConfigSteps appends the backup and the write of daemon.json when it
+// changes.
+func (j *job) addConfigSteps() {
+	c := j.c
+	if j.configSummary == "" {
+		return
+	}
+	if j.configBackup != "" {
+		j.add(stepBackupConfig, c.ConfigPath, j.configBackup, "copy %s to %s", c.ConfigPath, j.configBackup)
+	}
+	j.add(stepWriteConfig, c.ConfigPath, "", "write %s: %s", c.ConfigPath, j.configSummary)
 }
 
 // add appends the step of kind k, on path (moved to to), described by format.
