@@ -110,6 +110,16 @@ func CacheDir() (string, error) {
 	return filepath.Join(base, "directlvm-docker", "guest"), nil
 }
 
+// DefaultImage returns the cached image of the default recipe in
+// CacheDir, building it first when there is none; built says it was.
+func DefaultImage(ctx context.Context, r runner.Runner, logf func(string, ...any)) (img Image, built bool, err error) {
+	cache, err := CacheDir()
+	if err != nil {
+		return Image{}, false, err
+	}
+	return (&Builder{Run: r, Cache: cache, Log: logf}).Ensure(ctx, DefaultRecipe())
+}
+
 // Builder builds images with host tools run through one runner.
 type Builder struct {
 	Run   runner.Runner

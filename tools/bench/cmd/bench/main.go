@@ -43,11 +43,7 @@ func run(ctx context.Context) error {
 	flag.Parse()
 
 	r := runner.New(runner.Config{DefaultTimeout: 30 * time.Minute, Locale: "C.UTF-8"})
-	cache, err := guest.CacheDir()
-	if err != nil {
-		return err
-	}
-	img, _, err := (&guest.Builder{Run: r, Cache: cache, Log: logf}).Ensure(ctx, guest.DefaultRecipe())
+	img, _, err := guest.DefaultImage(ctx, r, logf)
 	if err != nil {
 		return err
 	}

@@ -123,13 +123,8 @@ func run(ctx context.Context, args []string) (int, error) {
 }
 
 func ensureImage(ctx context.Context, r runner.Runner) (guest.Image, error) {
-	cache, err := guest.CacheDir()
-	if err != nil {
-		return guest.Image{}, err
-	}
-	b := &guest.Builder{Run: r, Cache: cache, Log: logf}
 	start := time.Now()
-	img, built, err := b.Ensure(ctx, guest.DefaultRecipe())
+	img, built, err := guest.DefaultImage(ctx, r, logf)
 	if err != nil {
 		return guest.Image{}, err
 	}
