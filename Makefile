@@ -102,6 +102,7 @@ test: ## everything: unit, guest integration, molecule; prints each phase's time
 	@$(TIMED) "ansible-core version matrix" $(MAKE) --no-print-directory matrix
 	@$(TIMED) "fuzz" $(MAKE) --no-print-directory fuzz
 	@$(TIMED) "guest integration tests" $(MAKE) --no-print-directory guest-test
+	@$(TIMED) "role fault rows" $(MAKE) --no-print-directory role-faults
 	@$(TIMED) "molecule scenarios" $(MAKE) --no-print-directory molecule
 
 unit: venv ## Go unit tests and the ansible-playbook protocol conformance test
@@ -152,17 +153,34 @@ guest-test: $(GUEST) ## build the guest image if needed, boot one guest, run eve
 	$(GUEST) image
 	$(GUEST) session -- $(GUEST) test --disks 40 ./...
 
-# The kill matrix: each module's run SIGKILLed right after each step of its
-# plan (package fault's hook), then run again: it must converge and then
-# change nothing, with docker's data of before kept. make test runs every
-# step of lvm_thinpool and lvm_profile and two of docker_storage's (after
-# the stop, after the data-root move); this runs all of them.
+# The fault matrices. Each module's own: its run SIGKILLed right after each
+# step of its plan (package fault's hook), then run again: it must converge
+# and then change nothing, with docker's data of before kept. The role's
+# (tools/faults): on a guest that reboots on its own disks, the role cut
+# after every step of every module, by SIGKILL and by a power cut, then
+# run twice: converged, then changed=0, docker's data moved aside, and a
+# second disk's filesystem untouched; it prints step x cut -> result.
+# make test runs docker_storage's kill rows of the first and the role's
+# FAULT_ROWS; make faults runs all of them.
 FAULT_PACKAGES := ./internal/lvmthinpool ./internal/lvmprofile ./internal/dockerstorage
+FAULT_ROWS   := docker_storage:write:powercut,lvm_thinpool:lvconvert:powercut
+FAULTS       := bin/faults
 
-.PHONY: faults
-faults: binaries $(GUEST) ## every step of every module killed, on one guest (longer than make test's subset)
+$(FAULTS): $(shell find tools/faults tools/guest internal/runner -name '*.go' -o -name '*.sh' -o -name '*.yml' 2>/dev/null) go.mod
+	CGO_ENABLED=0 $(GO) build -o $@ ./tools/faults/cmd/faults
+
+.PHONY: faults role-faults
+faults: binaries venv $(GUEST) $(FAULTS) $(COLLECTION_LINK) ## every step of every module cut: each module killed, then the role killed and power-cut (longer than make test's rows)
 	$(GUEST) image
-	@start=$$(date +%s); 	$(GUEST) session -- $(GUEST) test --disks 12 --run '^(TestFaults|TestGuest.*KilledAfter)' $(FAULT_PACKAGES); 	rc=$$?; echo "faults: took $$(( $$(date +%s) - start ))s"; exit $$rc
+	@start=$$(date +%s); \
+	$(GUEST) session -- $(GUEST) test --disks 12 --run '^(TestFaults|TestGuest.*KilledAfter)' $(FAULT_PACKAGES) || exit 1; \
+	echo "faults: the modules' kill matrix took $$(( $$(date +%s) - start ))s"; \
+	$(MAKE) --no-print-directory role-faults ROWS=all
+
+ROWS ?= $(FAULT_ROWS)
+role-faults: binaries venv $(GUEST) $(FAULTS) $(COLLECTION_LINK) ## the role's fault matrix, rows ROWS (default FAULT_ROWS; ROWS=all for every one)
+	$(GUEST) image
+	$(GUEST) session -- $(FAULTS) --rows '$(ROWS)' --ansible-playbook $(VENV)/bin/ansible-playbook --collections $(COLLECTIONS)
 
 molecule: build venv collection-install $(GUEST) ## every molecule scenario, each on its own guest VM
 	$(GUEST) session -- env PATH=$(CURDIR)/$(VENV)/bin:$(PATH) DIRECTLVM_GUEST_BIN=$(CURDIR)/$(GUEST) \

@@ -11,8 +11,9 @@ import (
 
 // A profile run killed (SIGKILL, no rollback) right after any of its steps
 // (the file written, the profile attached, monitoring turned on) is
-// finished by the next run; the run after that changes nothing.
-func TestGuestAProfileRunKilledAfterAnyStepIsFinishedByTheNextRun(t *testing.T) {
+// finished by the next run; the run after that changes nothing. Part of
+// make faults.
+func TestFaultsAProfileRunKilledAfterAnyStepIsFinishedByTheNextRun(t *testing.T) {
 	disk := guesttest.Disks(t, 1)[0]
 	const vg, name = "lvmprofilekill", "directlvm-guesttest-kill"
 	pool := vg + "/thinpool"

@@ -10,8 +10,9 @@ import (
 
 // A pool build killed (SIGKILL, no rollback) right after any of its steps
 // is finished by the next run, which builds the runbook's pool; the run
-// after that changes nothing.
-func TestGuestAPoolBuildKilledAfterAnyStepIsFinishedByTheNextRun(t *testing.T) {
+// after that changes nothing. Part of make faults (the role's rows cut
+// lvm_thinpool in make test).
+func TestFaultsAPoolBuildKilledAfterAnyStepIsFinishedByTheNextRun(t *testing.T) {
 	disk := guesttest.Disks(t, 1)[0]
 	args := map[string]any{"devices": []string{disk}}
 	plan, _ := runReal(t, map[string]any{"devices": []string{disk}, "_ansible_check_mode": true})

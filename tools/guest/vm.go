@@ -35,6 +35,10 @@ type Options struct {
 	Disks     []Disk // Serial and SizeBytes; File is filled in
 	MemoryMiB int    // default 2048
 	CPUs      int    // default 2
+	// Reboot lets the guest restart on its own disks when it reboots or
+	// its kernel is told to (a power cut through /proc/sysrq-trigger);
+	// otherwise QEMU exits then.
+	Reboot bool
 }
 
 // VM is a running (or stopped) guest. It is saved as state.json in its
@@ -134,7 +138,7 @@ func qemuArgv(o Options, vm *VM, overlay, pidFile string) []string {
 		"-name", "directlvm-guest",
 		"-accel", "tcg,thread=multi", "-cpu", "max",
 		"-smp", strconv.Itoa(o.CPUs), "-m", strconv.Itoa(o.MemoryMiB),
-		"-display", "none", "-vga", "none", "-no-reboot",
+		"-display", "none", "-vga", "none",
 		"-serial", "file:" + vm.Console,
 		"-qmp", "unix:" + vm.QMP + ",server=on,wait=off",
 		"-pidfile", pidFile, "-daemonize",
@@ -143,6 +147,9 @@ func qemuArgv(o Options, vm *VM, overlay, pidFile string) []string {
 		"-fw_cfg", "name=opt/directlvm/authorized_keys,file=" + vm.Key + ".pub",
 		"-drive", "file=" + overlay + ",format=qcow2,if=none,id=root,cache=unsafe,discard=unmap",
 		"-device", "virtio-blk-pci,drive=root,serial=root",
+	}
+	if !o.Reboot {
+		a = append(a, "-no-reboot")
 	}
 	for i, d := range vm.Disks {
 		a = append(a, "-drive", "file="+d.File+",format=raw,if=none,id="+d.Serial+",cache=unsafe,discard=unmap")

@@ -1,0 +1,16 @@
+#!/bin/bash
+# What the host looks like after a row's runs, one "key: value" line each;
+# the matrix compares them with what converged means. $1 is the disk that
+# holds a filesystem and must be untouched.
+set -uo pipefail
+echo "pool: $(lvs --noheadings -o lv_layout,seg_monitor,lv_profile docker/thinpool 2>&1 | xargs)"
+echo "docker: $(docker info --format '{{.Driver}} {{range .DriverStatus}}{{if eq (index . 0) "Pool Name"}}{{index . 1}}{{end}}{{end}}' 2>&1)"
+/usr/local/sbin/directlvm-tiny-image >/dev/null 2>&1
+# tiny:1 has a shell and no other program: the shell reads the mounts.
+echo "container: $(docker run --rm tiny:1 /bin/sh -c 'while read -r dev dir rest; do [ "$dir" = / ] && echo "ran on $dev"; done < /proc/mounts' 2>&1)"
+# The data from before the run: the volume's file and the container's
+# layer, wherever they are now.
+for f in /var/lib/docker*/volumes/keep/_data/kept.txt /var/lib/docker*/overlay2/*/diff/kept.txt; do
+  [ -e "$f" ] && echo "kept: $f"
+done
+echo "other disk: $(sha256sum < "$1" | cut -d' ' -f1)"
