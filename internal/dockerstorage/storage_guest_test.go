@@ -185,8 +185,18 @@ func TestGuestAPoolDockerCannotTakeIsRolledBack(t *testing.T) {
 	msg := must[string](t, res, "msg")
 	assertSays(t, msg, "rolled back", "docker's last log lines", "Unable to take ownership of thin-pool", "Fix: the thin pool is not empty")
 	assertSays(t, strings.Join(asStrings(res["warnings"]), "\n"), "thin pool "+target+" is not empty")
-	if s := storageOf(t, res); s["rolled_back"] != true || s["driver"] != "overlay2" {
+	s := storageOf(t, res)
+	if s["rolled_back"] != true || s["driver"] != "overlay2" {
 		t.Errorf("docker_storage: %v", s)
+	}
+	// The rollback reports what is true after it: the data root is back
+	// in place, so nothing names where it had been moved; and the socket
+	// of this socket-activated docker runs again.
+	if s["data_root_backup"] != "" || strings.Contains(msg, ".directlvm-2") {
+		t.Errorf("the data root is back, but the result names a backup: data_root_backup=%q, msg %q", s["data_root_backup"], msg)
+	}
+	if state := sh(t, r, "systemctl", "is-active", dockerSocket); state != "active" {
+		t.Errorf("docker.socket is %s after the rollback", state)
 	}
 	after := hostSnapshot(t, r)
 	if !bytes.Equal(after.config, before.config) || after.configExists != before.configExists {
