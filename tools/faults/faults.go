@@ -181,6 +181,9 @@ func (m *matrix) row(ctx context.Context, n int, p Point) (string, error) {
 			return "not cut: the run failed otherwise: " + cut.Failure(), nil
 		}
 	case "powercut":
+		if _, unreachable, _, ok := cut.Recap(); !ok || unreachable == 0 {
+			return "not cut: the run failed, but the host did not go away: " + cut.Failure(), nil
+		}
 		id, failed, err := m.vm.WaitRebooted(ctx, boot, rebootTimeout)
 		if err != nil {
 			return "", fmt.Errorf("after the power cut: %w", err)
