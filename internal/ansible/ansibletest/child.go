@@ -18,7 +18,8 @@ import (
 const envChild = "DIRECTLVM_TEST_MODULE"
 
 // ServeChild makes the test binary the module m when RunFaulted or
-// StartChild started it: call it first in the package's TestMain. Otherwise it returns.
+// StartChild started it: call it first in the package's TestMain.
+// Otherwise it returns.
 func ServeChild(m ansible.Module) {
 	if os.Getenv(envChild) == m.Name {
 		ansible.Main(m)
