@@ -26,7 +26,9 @@ description:
     A new C(daemon.json) gets mode C(0644).
   - Switching the storage driver hides every existing image and container from Docker. When the data root (C(/var/lib/docker)) holds
     the content of another driver or of another pool, it is moved aside to C(DATA_ROOT.directlvm-TIMESTAMP) with Docker stopped, never
-    deleted, so that Docker starts afresh; remove it once all is well. C(docker.socket) is stopped before C(docker.service), so that
+    deleted, so that Docker starts afresh; remove it once all is well. C(daemon.json) is then written only once Docker is stopped and
+    the old data root is durably aside, so that a power cut in between boots Docker as it was, never on the new storage over the
+    old data root. C(docker.socket) is stopped before C(docker.service), so that
     no client starts Docker again meanwhile. The data root moves only once no C(dockerd), no container shim of Docker's and no mount is
     left below it, otherwise the run is rolled back. The rename is made durable before Docker starts again. Refused before anything
     changes are a filesystem Docker did not mount below the data root (it would move with it) and C(live-restore) with containers
@@ -244,12 +246,12 @@ actions:
   type: list
   elements: str
   sample:
-    - copy /etc/docker/daemon.json to /etc/docker/daemon.json.20240506T101112.bak
-    - "write /etc/docker/daemon.json: storage-driver devicemapper, storage-opts [dm.thinpooldev=/dev/mapper/docker-thinpool,
-      dm.use_deferred_removal=true, dm.use_deferred_deletion=true]"
     - stop docker.service and docker.socket
     - move the data root /var/lib/docker aside to /var/lib/docker.directlvm-20240506T101112 (it holds the images and containers of the
       overlay2 driver that docker runs on now)
+    - copy /etc/docker/daemon.json to /etc/docker/daemon.json.20240506T101112.bak
+    - "write /etc/docker/daemon.json: storage-driver devicemapper, storage-opts [dm.thinpooldev=/dev/mapper/docker-thinpool,
+      dm.use_deferred_removal=true, dm.use_deferred_deletion=true]"
     - start docker.service
     - wait up to 3m0s for the Engine API
     - "verify GET /info: Driver devicemapper, Pool Name docker-thinpool, no loop files, udev sync, deferred removal true, deferred

@@ -27,7 +27,7 @@ var (
 // Options say what to run and where the tools are.
 type Options struct {
 	Image guest.Image
-	// Rows is "all" or a list of points (see Select).
+	// Rows is "all", "every" or a list of points (see Select).
 	Rows string
 	// WorkDir receives the guest's state, the playbook and every run's log.
 	WorkDir string
