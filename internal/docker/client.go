@@ -28,8 +28,9 @@ type ClientConfig struct {
 	PollInterval time.Duration
 }
 
-// Client reads the Docker Engine API over its unix socket. It only reads:
-// GET /version, GET /info and GET /_ping.
+// Client talks to the Docker Engine API over its unix socket: it reads
+// GET /version, GET /info, GET /_ping and GET /images/json, and moves
+// images between storage drivers (GET /images/get, POST /images/load).
 type Client struct {
 	cfg  ClientConfig
 	http *http.Client
@@ -68,13 +69,18 @@ var ErrUnreachable = errors.New("the Docker Engine API does not answer")
 
 // APIError is an answer of the engine other than success.
 type APIError struct {
+	Method     string // GET when empty
 	Path       string
 	StatusCode int
 	Message    string // the engine's {"message": ...}, or the body
 }
 
 func (e *APIError) Error() string {
-	return fmt.Sprintf("docker engine: GET %s: HTTP %d: %s", e.Path, e.StatusCode, e.Message)
+	method := e.Method
+	if method == "" {
+		method = "GET"
+	}
+	return fmt.Sprintf("docker engine: %s %s: HTTP %d: %s", method, e.Path, e.StatusCode, e.Message)
 }
 
 // VersionInfo is the part of GET /version this project reads.
@@ -176,14 +182,7 @@ func (c *Client) get(ctx context.Context, path string, out any) error {
 		return fmt.Errorf("docker engine on unix://%s: GET %s: %w: %w", c.cfg.Socket, path, ErrUnreachable, err)
 	}
 	if resp.StatusCode/100 != 2 {
-		msg := strings.TrimSpace(string(resp.Body))
-		var e struct {
-			Message string `json:"message"`
-		}
-		if json.Unmarshal(resp.Body, &e) == nil && e.Message != "" {
-			msg = e.Message
-		}
-		return &APIError{Path: path, StatusCode: resp.StatusCode, Message: msg}
+		return &APIError{Path: path, StatusCode: resp.StatusCode, Message: apiMessage(resp.Body)}
 	}
 	if out == nil {
 		return nil
@@ -192,6 +191,18 @@ func (c *Client) get(ctx context.Context, path string, out any) error {
 		return fmt.Errorf("docker engine: GET %s: the answer is not the expected JSON: %w", path, err)
 	}
 	return nil
+}
+
+// apiMessage is the engine's {"message": ...} in an error's body, or the
+// body itself.
+func apiMessage(body []byte) string {
+	var e struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(body, &e) == nil && e.Message != "" {
+		return e.Message
+	}
+	return strings.TrimSpace(string(body))
 }
 
 // maxBodyBytes bounds an answer's body; GET /info is a few KiB.
