@@ -49,6 +49,10 @@ type outcome struct {
 	// touchedDocker is set once a step stopped docker or (re)started it: a
 	// rollback then starts it again when it ran before.
 	touchedDocker bool
+	// carry is what was carried; volumesPlaced says the volumes are in
+	// the new data root.
+	carry         CarryReport
+	volumesPlaced bool
 }
 
 // step builds the plan's step of kind k: what it does, and how to undo it.
@@ -77,6 +81,8 @@ func (j *job) step(k stepKind, path, to, text string) module.Step {
 	case stepVerify:
 		s.Why = "verifying docker (GET /info)"
 		s.Do = j.withJournal(false, j.verifyEngine)
+	case stepExportImages, stepStageVolumes, stepPlaceVolumes, stepLoadImages:
+		j.carryStep(k, &s, path, to)
 	}
 	return s
 }

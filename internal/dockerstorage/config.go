@@ -44,6 +44,7 @@ func Spec() ansible.Spec {
 			"extra_storage_opts": {Type: ansible.TypeList, Elements: ansible.TypeStr},
 			"config_path":        {Type: ansible.TypePath, Default: docker.DefaultDaemonJSON},
 			"backup_data_root":   {Type: ansible.TypeBool, Default: true},
+			"carry_images":       {Type: ansible.TypeBool, Default: true},
 			"restart":            {Type: ansible.TypeBool, Default: true},
 			"restart_timeout":    {Type: ansible.TypeInt, Default: 180},
 			"verify":             {Type: ansible.TypeBool, Default: true},
@@ -76,10 +77,13 @@ type Config struct {
 	ExtraOpts        []string
 	ConfigPath       string
 	BackupDataRoot   bool
-	Restart          bool
-	RestartTimeout   time.Duration
-	Verify           bool
-	Rollback         bool
+	// CarryImages carries the images and volumes across a switch that
+	// moves the data root aside (carry.go).
+	CarryImages    bool
+	Restart        bool
+	RestartTimeout time.Duration
+	Verify         bool
+	Rollback       bool
 }
 
 // Options are the module's options as Ansible passes them, one field each,
@@ -95,6 +99,7 @@ type Options struct {
 	ExtraOpts             []string `ansible:"extra_storage_opts"`
 	ConfigPath            string   `ansible:"config_path"`
 	BackupDataRoot        bool     `ansible:"backup_data_root"`
+	CarryImages           bool     `ansible:"carry_images"`
 	Restart               bool     `ansible:"restart"`
 	RestartTimeoutSeconds int64    `ansible:"restart_timeout"`
 	Verify                bool     `ansible:"verify"`
@@ -141,6 +146,7 @@ func ParseConfig(o Options) (Config, error) {
 		ExtraOpts:        o.ExtraOpts,
 		ConfigPath:       o.ConfigPath,
 		BackupDataRoot:   o.BackupDataRoot,
+		CarryImages:      o.CarryImages,
 		Restart:          o.Restart,
 		RestartTimeout:   time.Duration(o.RestartTimeoutSeconds) * time.Second,
 		Verify:           o.Verify,

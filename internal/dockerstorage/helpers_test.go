@@ -1,9 +1,11 @@
 package dockerstorage
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -56,6 +58,8 @@ type fakeDocker struct {
 	refuseStart string // dockerd exits at start; what it logs
 	wrongPool   string // the pool dockerd reports instead of the asked one
 	takesPool   bool   // dockerd records a base device in its metadata
+	failLoad    string // POST /images/load fails with this message
+	imageSize   int64  // what GET /images/json says each image takes; 10 MiB when 0
 
 	calls []string // systemd jobs, e.g. "stop docker.service"
 }
@@ -252,6 +256,77 @@ func (d *fakeDocker) Info(context.Context) (docker.Info, error) {
 		return docker.Info{}, d.unreachable()
 	}
 	return d.info, nil
+}
+
+// The fake engine keeps each image as a file in its data root, under
+// image/DRIVER/fake-tags/, named by the tag and holding the image's ID:
+// images belong to a data root and a driver, as docker's do.
+func (d *fakeDocker) tagDir() string {
+	return filepath.Join(d.dataRoot, "image", d.driver, "fake-tags")
+}
+
+// addImage stores an image in the running docker; an empty tag is an
+// untagged image.
+func (d *fakeDocker) addImage(tag, id string) {
+	name := tag
+	if name == "" {
+		name = "<none>@" + id
+	}
+	d.write(filepath.Join(d.tagDir(), strings.ReplaceAll(name, "/", "%")), id)
+}
+
+func (d *fakeDocker) Images(context.Context) ([]docker.Image, error) {
+	if !d.running {
+		return nil, d.unreachable()
+	}
+	entries, _ := os.ReadDir(d.tagDir())
+	var out []docker.Image
+	for _, e := range entries {
+		id := d.read(filepath.Join(d.tagDir(), e.Name()))
+		im := docker.Image{ID: id, Size: cmp.Or(d.imageSize, 10<<20)}
+		if !strings.HasPrefix(e.Name(), "<none>@") {
+			im.RepoTags = []string{strings.ReplaceAll(e.Name(), "%", "/")}
+		}
+		out = append(out, im)
+	}
+	return out, nil
+}
+
+// ExportImages writes "TAG ID" lines: the fake's archive.
+func (d *fakeDocker) ExportImages(_ context.Context, names []string, w io.Writer) (int64, error) {
+	if !d.running {
+		return 0, d.unreachable()
+	}
+	var b strings.Builder
+	for _, n := range names {
+		id, err := os.ReadFile(filepath.Join(d.tagDir(), strings.ReplaceAll(n, "/", "%")))
+		if err != nil {
+			return 0, err
+		}
+		fmt.Fprintf(&b, "%s %s\n", n, id)
+	}
+	n, err := io.WriteString(w, b.String())
+	return int64(n), err
+}
+
+func (d *fakeDocker) LoadImages(_ context.Context, r io.Reader) ([]string, error) {
+	if !d.running {
+		return nil, d.unreachable()
+	}
+	if d.failLoad != "" {
+		return nil, &docker.APIError{Method: "POST", Path: "/images/load", StatusCode: 200, Message: d.failLoad}
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	var loaded []string
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		tag, id, _ := strings.Cut(line, " ")
+		d.addImage(tag, id)
+		loaded = append(loaded, "Loaded image: "+tag)
+	}
+	return loaded, nil
 }
 
 func (d *fakeDocker) WaitReady(context.Context, time.Duration) error {

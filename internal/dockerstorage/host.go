@@ -2,6 +2,7 @@ package dockerstorage
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/directlvm/docker/internal/docker"
@@ -34,12 +35,15 @@ type Systemd interface {
 
 var _ Systemd = (*systemd.Manager)(nil)
 
-// Engine is the part of the Docker Engine API the module reads;
+// Engine is the part of the Docker Engine API the module uses;
 // *docker.Client implements it.
 type Engine interface {
 	Version(ctx context.Context) (docker.VersionInfo, error)
 	Info(ctx context.Context) (docker.Info, error)
 	WaitReady(ctx context.Context, timeout time.Duration) error
+	Images(ctx context.Context) ([]docker.Image, error)
+	ExportImages(ctx context.Context, names []string, w io.Writer) (int64, error)
+	LoadImages(ctx context.Context, r io.Reader) ([]string, error)
 }
 
 var _ Engine = (*docker.Client)(nil)

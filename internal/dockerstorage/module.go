@@ -81,6 +81,7 @@ func (j *job) predict() StorageState {
 	}
 	s := stateOf(j.c, j.obs, j.obs.Info, config)
 	s.ConfigBackup, s.DataRootBackup = j.configBackup, j.dataRootBackup
+	s.Carried = j.carryReport(false)
 	if j.restarts {
 		s.Running, s.Restarted, s.Driver = true, true, j.c.Driver
 		if j.obs.Info == nil || j.obs.Info.Driver != j.c.Driver || len(checkEngine(j.c, *j.obs.Info, false)) > 0 {
@@ -120,6 +121,7 @@ func (j *job) Reread(ctx context.Context) (StorageState, error) {
 	after := stateOf(j.c, j.obs, j.info, config)
 	after.ConfigBackup, after.DataRootBackup = j.out.configBackup, j.out.dataRootBackup
 	after.Restarted, after.RolledBack = j.out.restarted, j.out.rolledBack
+	after.Carried = j.carryReport(true)
 	return after, nil
 }
 
@@ -138,7 +140,13 @@ func (j *job) Verify(context.Context, StorageState) error {
 	return nil
 }
 
-func (j *job) Summary(StorageState) string { return success(j.c, j.summary, &j.out) }
+func (j *job) Summary(after StorageState) string {
+	msg := success(j.c, j.summary, &j.out)
+	if carried := after.Carried.summary(); carried != "" {
+		msg += "; " + carried
+	}
+	return msg
+}
 
 // Diff shows daemon.json, when the plan changes it.
 func (j *job) Diff(StorageState, StorageState) *ansible.Diff {
@@ -163,7 +171,10 @@ func success(c Config, summary string, out *outcome) string {
 	if out.restarted && c.Verify {
 		msg += " (verified: " + expectation(c) + ")"
 	}
-	if out.dataRootBackup != "" {
+	switch {
+	case out.dataRootBackup != "" && len(out.carry.Images) > 0:
+		msg += fmt.Sprintf("; the previous data root is at %s: its containers, and what was not carried, stay there; remove it once all is well", out.dataRootBackup)
+	case out.dataRootBackup != "":
 		msg += fmt.Sprintf("; the previous data root is at %s: its images and containers are not visible to docker any more; remove it once all is well", out.dataRootBackup)
 	}
 	if out.configBackup != "" {

@@ -576,6 +576,24 @@ func TestCheckModeBeforeThePoolExistsShowsTheSwitchInsteadOfRefusing(t *testing.
 	assertCalls(t, d)
 }
 
+func TestCheckModeBeforeLVMIsInstalledShowsTheSwitch(t *testing.T) {
+	d := newDocker(t)
+	f := runner.NewFake(t)
+	f.Expect("dmsetup", "status", "docker-thinpool").NotFound() // lvm2 brings dmsetup
+	res := execute(t, d.host(f), d.args(map[string]any{"_ansible_check_mode": true}))
+	if res["failed"] == true || res["changed"] != true {
+		t.Fatalf("check mode on a host without dmsetup yet: %v", res)
+	}
+	assertSays(t, strings.Join(asStrings(res["warnings"]), "\n"), "does not exist yet")
+
+	t.Run("a real run says what is missing", func(t *testing.T) {
+		f := runner.NewFake(t)
+		f.Expect("dmsetup", "status", "docker-thinpool").NotFound()
+		res := execute(t, d.host(f), d.args(nil))
+		assertSays(t, fmt.Sprint(res["msg"]), "dmsetup: command not found")
+	})
+}
+
 func TestARunThatCannotTakeTheHostLockFailsBeforeTouchingAnything(t *testing.T) {
 	d := newDocker(t)
 	d.calls = nil

@@ -50,6 +50,12 @@ type Observed struct {
 	// ForeignMounts are the filesystems mounted below the data root that
 	// docker did not mount ("POINT (FSTYPE)").
 	ForeignMounts []string
+	// Carry is what waits in the carry directory beside the data root.
+	Carry carryState
+	// Images are the running engine's images, and CarryRoom the free
+	// space beside the data root, when a switch may carry them.
+	Images    []docker.Image
+	CarryRoom int64
 }
 
 // observeEngine reads docker.service and the engine: over the Engine API
@@ -123,7 +129,14 @@ func observe(ctx context.Context, h Host, c Config, e EngineState) (*Observed, e
 	obs.Flags = docker.ScanCommands(cmds, env)
 
 	if c.Driver == Devicemapper {
-		if obs.Pool, err = readPool(ctx, h.Run, c.PoolDMName); err != nil {
+		obs.Pool, err = readPool(ctx, h.Run, c.PoolDMName)
+		var nf *runner.NotFoundError
+		if err != nil && c.CheckMode && errors.As(err, &nf) {
+			// Check mode before lvm2 (and its dmsetup) is installed: the
+			// pool does not exist yet, as planned for.
+			obs.Pool, err = &PoolStatus{DMName: c.PoolDMName}, nil
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -140,6 +153,17 @@ func observe(ctx context.Context, h Host, c Config, e EngineState) (*Observed, e
 	}
 	if obs.DataRootHasContent, err = hasContent(obs.DataRoot); err != nil {
 		return nil, err
+	}
+	if obs.Carry, err = observeCarry(obs.DataRoot); err != nil {
+		return nil, err
+	}
+	if c.CarryImages && obs.DataRootHasContent && runsOtherStorage(c, e.Info) {
+		if obs.Images, err = h.Engine.Images(ctx); err != nil {
+			return nil, fmt.Errorf("listing docker's images to carry them (GET /images/json): %w", err)
+		}
+		if obs.CarryRoom, err = freeBytes(filepath.Dir(filepath.Clean(obs.DataRoot))); err != nil {
+			return nil, err
+		}
 	}
 	if obs.DataRootHasContent {
 		mounts, err := h.Quiet.mounts()
@@ -158,6 +182,16 @@ func observe(ctx context.Context, h Host, c Config, e EngineState) (*Observed, e
 		}
 	}
 	return obs, nil
+}
+
+// runsOtherStorage says whether the running engine (info; nil when it
+// does not run) uses other storage than requested.
+func runsOtherStorage(c Config, info *docker.Info) bool {
+	if info == nil {
+		return false
+	}
+	pool, _ := info.Status("Pool Name")
+	return info.Driver != c.Driver || c.Driver == Devicemapper && pool != c.PoolDMName
 }
 
 // hasContent says whether dir exists and holds anything.

@@ -16,14 +16,18 @@ type stepKind int
 
 // The steps, in the order a plan lists them.
 const (
-	stepBackupConfig stepKind = iota // copy daemon.json beside itself
-	stepWriteConfig                  // write the merged daemon.json
+	stepExportImages stepKind = iota // export the images to the carry directory
 	stepStop                         // stop docker.service and docker.socket
+	stepStageVolumes                 // move the volumes to the carry directory
 	stepMoveDataRoot                 // rename the data root to a sibling
+	stepPlaceVolumes                 // move the volumes into the new data root
+	stepBackupConfig                 // copy daemon.json beside itself
+	stepWriteConfig                  // write the merged daemon.json
 	stepStart                        // start docker.service
 	stepRestart                      // restart docker.service
 	stepWait                         // wait for the Engine API
 	stepVerify                       // check GET /info against the request
+	stepLoadImages                   // load the carried images
 )
 
 // Plan is what a run will do (or, in check mode, would do): its steps,
@@ -45,6 +49,8 @@ type storagePlan struct {
 	// configSummary describes daemon.json's new storage settings; empty
 	// when the file stays as it is.
 	configSummary string
+	// carry is what the switch carries over (carry.go); nil when nothing.
+	carry *carryPlan
 }
 
 func refuse(format string, args ...any) error {
@@ -87,6 +93,9 @@ func (j *job) makePlan() error {
 		configChanged && !(obs.Running && sameStorage(obs, want))
 	if obs.Running && len(mismatch) == 0 && !configChanged {
 		j.summary = fmt.Sprintf("docker runs on %s as requested", describe(c))
+		if obs.Carry.pending() {
+			return j.planFinishCarry()
+		}
 		return nil
 	}
 	if !obs.Running && !configChanged && !c.Restart {
@@ -147,16 +156,28 @@ func (j *job) planRestart(move bool, why string) error {
 		// on its old storage and data root, never the new storage over
 		// the old data root (which then would never be moved aside).
 		j.dataRootBackup = fmt.Sprintf("%s.directlvm-%s", filepath.Clean(obs.DataRoot), stamp(j.start))
+		j.planCarry()
+		j.addExport()
 		j.add(stepStop, dockerService, "", "stop %s and %s", dockerService, dockerSocket)
+		j.addStage()
 		j.add(stepMoveDataRoot, obs.DataRoot, j.dataRootBackup, "move the data root %s aside to %s (%s)", obs.DataRoot, j.dataRootBackup, why)
+		j.addPlace()
 		j.addConfigSteps()
 		j.add(stepStart, dockerService, "", "start %s", dockerService)
-	} else if obs.Running {
-		j.addConfigSteps()
-		j.add(stepRestart, dockerService, "", "restart %s", dockerService)
 	} else {
+		// Volumes an earlier run left in transit go in while docker is
+		// stopped.
+		j.planPendingCarry()
+		if obs.Running && j.carry != nil && j.carry.place {
+			j.add(stepStop, dockerService, "", "stop %s and %s", dockerService, dockerSocket)
+		}
+		j.addPlace()
 		j.addConfigSteps()
-		j.add(stepStart, dockerService, "", "start %s", dockerService)
+		if obs.Running && (j.carry == nil || !j.carry.place) {
+			j.add(stepRestart, dockerService, "", "restart %s", dockerService)
+		} else {
+			j.add(stepStart, dockerService, "", "start %s", dockerService)
+		}
 	}
 	j.restarts = true
 	if pool := obs.Pool; pool != nil && (pool.UsedDataBlocks > 0 || pool.TransactionID > 0) && (move || !obs.DataRootHasContent) {
@@ -169,7 +190,21 @@ func (j *job) planRestart(move bool, why string) error {
 	if c.Verify {
 		j.add(stepVerify, "", "", "verify GET /info: %s", expectation(c))
 	}
+	j.addLoad()
 	j.summary = fmt.Sprintf("docker switched to %s", describe(c))
+	return nil
+}
+
+// planFinishCarry finishes what an earlier, cut run left in the carry
+// directory while docker runs as requested: it loads the export; volumes
+// still in transit need docker stopped, so docker restarts around them.
+func (j *job) planFinishCarry() error {
+	j.planPendingCarry()
+	if j.carry.place {
+		return j.planRestart(false, "")
+	}
+	j.addLoad()
+	j.summary = fmt.Sprintf("docker runs on %s as requested; finished carrying the images an earlier run exported", describe(j.c))
 	return nil
 }
 

@@ -27,6 +27,8 @@ type StorageState struct {
 	DataRootBackup string `json:"data_root_backup"`
 	Restarted      bool   `json:"restarted"`
 	RolledBack     bool   `json:"rolled_back"`
+	// Carried is what the run carried across the switch (carry.go).
+	Carried CarryReport `json:"carried"`
 }
 
 // stateOf builds the report from what is known: info is GET /info (nil
@@ -43,6 +45,7 @@ func stateOf(c Config, obs *Observed, info *docker.Info, config *docker.DaemonJS
 	if s.StorageOpts == nil {
 		s.StorageOpts = []string{}
 	}
+	s.Carried = CarryReport{Images: []string{}, Volumes: []string{}, NotCarried: []string{}}
 	if info != nil {
 		s.Running = true
 		s.Driver = info.Driver

@@ -116,6 +116,22 @@ options:
         to start on devicemapper data of another pool.
     type: bool
     default: true
+  carry_images:
+    description:
+      - When the switch moves the data root aside, carry the user's work over to the new storage. Before Docker stops, the tagged
+        images are exported through the Engine API (C(GET /images/get), streamed to
+        C(DATA_ROOT.directlvm-carry/images.tar), never held in memory). Once Docker runs and is verified on the new storage they are
+        loaded (C(POST /images/load)), their tags checked, and the export removed. The volumes directory (C(DATA_ROOT/volumes),
+        which does not depend on the storage driver) is renamed into the new data root, not copied.
+      - Containers are not carried; the result says how many stayed behind (their configuration stays in the old data root) and that
+        they are recreated from the carried images and volumes (C(docker run), C(docker compose up -d)). Untagged images are not
+        carried either.
+      - When the filesystem beside the data root has no room for the export (the images' size plus a tenth and 64 MiB), nothing is
+        carried, with a warning; the old data root is still moved aside intact.
+      - A run cut while carrying leaves its work in C(DATA_ROOT.directlvm-carry), and the next run finishes it (places the volumes, loads
+        the export) whatever this option says. A failed load rolls the switch back (with O(rollback=true)).
+    type: bool
+    default: true
   restart:
     description:
       - Restart C(docker.service) when its storage changes or it does not run as asked (stopping it and C(docker.socket) while the data
@@ -340,6 +356,38 @@ docker_storage:
       type: bool
       returned: always
       sample: false
+    carried:
+      description: What the run carried across the switch (O(carry_images)); in check mode, what it would carry.
+      type: dict
+      returned: always
+      contains:
+        images:
+          description: The image tags carried (loaded into the new storage and checked).
+          type: list
+          elements: str
+          sample: [tiny:1, web:2.4]
+        bytes:
+          description: The size of the export in bytes.
+          type: int
+          sample: 5734400
+        seconds:
+          description: The time the export and the load took, in seconds.
+          type: float
+          sample: 4.2
+        volumes:
+          description: The volume directories moved into the new data root.
+          type: list
+          elements: str
+          sample: [keep]
+        not_carried:
+          description: What stayed behind (containers, untagged images, everything when there was no room), and how to get it back.
+          type: list
+          elements: str
+          sample: ["2 container(s): containers are not carried; recreate them from the carried images and volumes (docker run ..., docker compose up -d); their configuration stays in /var/lib/docker.directlvm-20240506T101112/containers"]
+        pending:
+          description: The carry directory while it still holds work (a failed load); the next run finishes it. Empty otherwise.
+          type: str
+          sample: ""
 ansible_facts:
   description: Facts set on the host.
   returned: always

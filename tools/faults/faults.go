@@ -245,14 +245,27 @@ func judge(report, otherSum string) []string {
 	if v := one("container"); !strings.HasPrefix(v, "ran on /dev/mapper/docker-") {
 		bad = append(bad, fmt.Sprintf("a container did not run on a thin device of the pool: %q", v))
 	}
-	kept := facts["kept"]
-	aside := map[string]bool{}
-	for _, f := range kept {
-		root, _, _ := strings.Cut(strings.TrimPrefix(f, "/var/lib/"), "/")
-		aside[root] = true
+	if v := one("image"); v != "tiny:1" {
+		bad = append(bad, fmt.Sprintf("the image tiny:1 was not carried onto the pool: %q", v))
 	}
-	if len(kept) != 2 || len(aside) != 1 || !strings.HasPrefix(kept[0], "/var/lib/docker.directlvm-") {
-		bad = append(bad, fmt.Sprintf("docker's data of before (the volume's and the container's kept.txt) is not in one moved-aside data root: %q", kept))
+	if v, ok := facts["carry left"]; ok {
+		bad = append(bad, fmt.Sprintf("/var/lib/docker.directlvm-carry is left behind holding %q", v))
+	}
+	// The volume is carried into the new data root; the container's
+	// layer stays in the one moved aside.
+	var volume, layers []string
+	for _, f := range facts["kept"] {
+		if strings.Contains(f, "/volumes/") {
+			volume = append(volume, f)
+		} else {
+			layers = append(layers, f)
+		}
+	}
+	if len(volume) != 1 || volume[0] != "/var/lib/docker/volumes/keep/_data/kept.txt" {
+		bad = append(bad, fmt.Sprintf("the volume keep (its kept.txt) is not in the new data root, and only there: %q", volume))
+	}
+	if len(layers) != 1 || !strings.HasPrefix(layers[0], "/var/lib/docker.directlvm-") {
+		bad = append(bad, fmt.Sprintf("the container's layer (its kept.txt) is not in one moved-aside data root: %q", layers))
 	}
 	if v := one("other disk"); v != otherSum {
 		bad = append(bad, fmt.Sprintf("the other disk changed: sha256 %s, was %s", v, otherSum))

@@ -92,8 +92,9 @@ func TestAKilledModuleAndAPowerCutAreToldApart(t *testing.T) {
 
 const converged = `pool: thin,pool monitored docker-thinpool
 docker: devicemapper docker-thinpool
+image: tiny:1
 container: ran on /dev/mapper/docker-254:0-1234-abc
-kept: /var/lib/docker.directlvm-20261130T132841/volumes/keep/_data/kept.txt
+kept: /var/lib/docker/volumes/keep/_data/kept.txt
 kept: /var/lib/docker.directlvm-20261130T132841/overlay2/0f3e/diff/kept.txt
 other disk: 5e3a
 `
@@ -103,13 +104,16 @@ func TestAConvergedHostPassesAndEachShortfallIsNamed(t *testing.T) {
 		t.Errorf("a converged host failed: %q", bad)
 	}
 	cases := map[string]struct{ from, to, says string }{
-		"unmonitored pool":        {"thin,pool monitored", "thin,pool not monitored", "not a monitored thin pool"},
-		"docker on overlay2":      {"docker: devicemapper docker-thinpool", "docker: overlay2 ", "docker runs on"},
-		"container failed":        {"ran on /dev/mapper/docker-254:0-1234-abc", "Error response from daemon", "a container did not run"},
-		"data left in place":      {"docker.directlvm-20261130T132841/volumes", "docker/volumes", "not in one moved-aside data root"},
-		"data lost":               {"kept: /var/lib/docker.directlvm-20261130T132841/overlay2/0f3e/diff/kept.txt\n", "", "not in one moved-aside data root"},
-		"other disk written":      {"other disk: 5e3a", "other disk: 77aa", "the other disk changed"},
-		"data in two backup dirs": {"T132841/overlay2", "T140000/overlay2", "not in one moved-aside data root"},
+		"unmonitored pool":    {"thin,pool monitored", "thin,pool not monitored", "not a monitored thin pool"},
+		"docker on overlay2":  {"docker: devicemapper docker-thinpool", "docker: overlay2 ", "docker runs on"},
+		"container failed":    {"ran on /dev/mapper/docker-254:0-1234-abc", "Error response from daemon", "a container did not run"},
+		"layer left in place": {"docker.directlvm-20261130T132841/overlay2", "docker/overlay2", "not in one moved-aside data root"},
+		"layer lost":          {"kept: /var/lib/docker.directlvm-20261130T132841/overlay2/0f3e/diff/kept.txt\n", "", "not in one moved-aside data root"},
+		"volume not carried":  {"/var/lib/docker/volumes", "/var/lib/docker.directlvm-20261130T132841/volumes", "the volume keep"},
+		"volume copied":       {"kept: /var/lib/docker/volumes/keep/_data/kept.txt\n", "kept: /var/lib/docker/volumes/keep/_data/kept.txt\nkept: /var/lib/docker.directlvm-carry/volumes/keep/_data/kept.txt\n", "the volume keep"},
+		"image not carried":   {"image: tiny:1", "image: Error: No such image: tiny:1", "tiny:1 was not carried"},
+		"carry left behind":   {"other disk: 5e3a", "carry left: images.tar images.json\nother disk: 5e3a", "left behind"},
+		"other disk written":  {"other disk: 5e3a", "other disk: 77aa", "the other disk changed"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -5,11 +5,15 @@
 set -uo pipefail
 echo "pool: $(lvs --noheadings -o lv_layout,seg_monitor,lv_profile docker/thinpool 2>&1 | xargs)"
 echo "docker: $(docker info --format '{{.Driver}} {{range .DriverStatus}}{{if eq (index . 0) "Pool Name"}}{{index . 1}}{{end}}{{end}}' 2>&1)"
+# tiny:1 was carried over from overlay2 (before anything imports it again).
+echo "image: $(docker image inspect --format '{{join .RepoTags ","}}' tiny:1 2>&1)"
+[ -e /var/lib/docker.directlvm-carry ] && echo "carry left: $(ls -A /var/lib/docker.directlvm-carry | xargs)"
 /usr/local/sbin/directlvm-tiny-image >/dev/null 2>&1
 # tiny:1 has a shell and no other program: the shell reads the mounts.
 echo "container: $(docker run --rm tiny:1 /bin/sh -c 'while read -r dev dir rest; do [ "$dir" = / ] && echo "ran on $dev"; done < /proc/mounts' 2>&1)"
-# The data from before the run: the volume's file and the container's
-# layer, wherever they are now.
+# The data from before the run: the volume's file (carried into the new
+# data root) and the container's layer (in the moved-aside one), wherever
+# they are now.
 for f in /var/lib/docker*/volumes/keep/_data/kept.txt /var/lib/docker*/overlay2/*/diff/kept.txt; do
   [ -e "$f" ] && echo "kept: $f"
 done
