@@ -16,6 +16,9 @@ func VGCreate(vg string, devs ...string) []string {
 	return append([]string{"vgcreate", vg}, devs...)
 }
 
+// PVResize makes a PV use all of its device, once the device grew.
+func PVResize(dev string) []string { return []string{"pvresize", dev} }
+
 // VGExtend adds PVs to a volume group.
 func VGExtend(vg string, devs ...string) []string {
 	return append([]string{"vgextend", vg}, devs...)

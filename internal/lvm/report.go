@@ -5,6 +5,7 @@ package lvm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -21,7 +22,7 @@ import (
 func ReportArgv() []string {
 	return []string{"lvm", "fullreport", "--reportformat", "json", "--units", "b", "--nosuffix", "-a",
 		"--configreport", "vg", "-o", "vg_name,vg_uuid,vg_size,vg_free,vg_extent_size,vg_extent_count,vg_free_count,pv_count,lv_count",
-		"--configreport", "pv", "-o", "pv_name,pv_uuid,vg_name,pv_size,pv_free,dev_size",
+		"--configreport", "pv", "-o", "pv_name,pv_uuid,vg_name,pv_size,pv_free,dev_size,pe_start",
 		"--configreport", "lv", "-o", "lv_uuid,lv_name,vg_name,lv_attr,lv_size,lv_dm_path,pool_lv,data_percent,metadata_percent,lv_metadata_size,lv_profile,lv_device_open,lv_active,lv_role,lv_tags",
 		"--configreport", "seg", "-o", "lv_uuid,segtype,chunk_size,seg_monitor,data_lv,metadata_lv",
 		"--configreport", "pvseg", "-o", "pv_uuid",
@@ -35,6 +36,19 @@ func Read(ctx context.Context, r runner.Runner) (*Report, error) {
 		return nil, fmt.Errorf("reading LVM state: %w", err)
 	}
 	return ParseReport(res.Stdout)
+}
+
+// ReadPlanning reads the LVM state for a plan. In check mode, a host
+// without LVM's tools yet (an earlier task of the same play installs
+// them) is planned as a host without any LVM state, with a warning
+// saying so; otherwise a missing tool fails as in Read.
+func ReadPlanning(ctx context.Context, r runner.Runner, checkMode bool) (*Report, string, error) {
+	rep, err := Read(ctx, r)
+	var nf *runner.NotFoundError
+	if err != nil && checkMode && errors.As(err, &nf) {
+		return &Report{}, fmt.Sprintf("check mode: LVM's tools are not installed yet (%v); planned as for a host without any LVM volume: install lvm2 first (the role's packages step does) for a real run", err), nil
+	}
+	return rep, "", err
 }
 
 // Report is the LVM state of a host.
@@ -65,6 +79,24 @@ type PV struct {
 	SizeBytes    int64
 	FreeBytes    int64
 	DevSizeBytes int64
+	// PEStartBytes is where the PV's first extent starts (after its label
+	// and metadata area); 0 when LVM did not say.
+	PEStartBytes int64
+}
+
+// GrownExtents is how many extents of extentBytes the PV gains from
+// pvresize: its device grew in place (a cloud volume resized) and LVM
+// does not use the new space yet. A PV whose first extent LVM did not
+// report is taken to start at 1 MiB, LVM's default.
+func (pv PV) GrownExtents(extentBytes int64) int64 {
+	if extentBytes <= 0 || pv.DevSizeBytes <= 0 {
+		return 0
+	}
+	start := pv.PEStartBytes
+	if start <= 0 {
+		start = 1 << 20
+	}
+	return max(0, (pv.DevSizeBytes-start)/extentBytes-pv.SizeBytes/extentBytes)
 }
 
 // LV is a logical volume with its (first) segment's properties.
@@ -203,6 +235,7 @@ func ParseReport(b []byte) (*Report, error) {
 				SizeBytes:    p.int(v, "pv_size"),
 				FreeBytes:    p.int(v, "pv_free"),
 				DevSizeBytes: p.int(v, "dev_size"),
+				PEStartBytes: p.int(v, "pe_start"),
 			})
 		}
 		segs := map[string]map[string]string{}

@@ -73,7 +73,8 @@ func (p *planner) devices() error {
 		p.vg = lvm.VG{Name: p.c.VG, ExtentSizeBytes: defaultExtentBytes}
 	}
 	seen := map[string]string{}
-	var pvcreate, join []string
+	var pvcreate, join, grown []string
+	var grownBy int64
 	for _, d := range p.obs.Devices {
 		if first, dup := seen[d.Path]; dup {
 			return refuse("devices %s and %s are the same disk (%s): list it once", first, d.Given, d.Path)
@@ -81,6 +82,12 @@ func (p *planner) devices() error {
 		seen[d.Path] = d.Given
 		switch {
 		case d.PV != nil && d.PV.VG == p.c.VG:
+			if n := d.PV.GrownExtents(p.vg.ExtentSizeBytes); n > 0 {
+				grown = append(grown, d.Path)
+				grownBy += n
+				p.vg.ExtentCount += n
+				p.vg.FreeExtents += n
+			}
 			continue
 		case d.PV != nil && d.PV.VG != "":
 			return refuse("device %s (%s) is a physical volume of volume group %s, not %s: it is never taken from another VG; pick another disk, or move it out of %s yourself (vgreduce %s %s)",
@@ -112,11 +119,19 @@ func (p *planner) devices() error {
 				p.c.VG, strings.Join(foreign, ", "))
 		}
 	}
-	if len(join) > 0 && vgExists && !p.c.Grow {
-		p.warn("device(s) %s are not in volume group %s and grow=false: left alone", strings.Join(join, ", "), p.c.VG)
-		p.vg.ExtentCount = vg.ExtentCount
+	if (len(join) > 0 || len(grown) > 0) && vgExists && !p.c.Grow {
+		if len(join) > 0 {
+			p.warn("device(s) %s are not in volume group %s and grow=false: left alone", strings.Join(join, ", "), p.c.VG)
+		}
+		if len(grown) > 0 {
+			p.warn("device(s) %s of volume group %s grew by %s that LVM does not use, and grow=false: left alone (pvresize would take it)", strings.Join(grown, ", "), p.c.VG, p.bytes(grownBy))
+		}
+		p.vg = vg
 		p.plan.Steps = nil
 		return nil
+	}
+	for _, dev := range grown {
+		p.add(fmt.Sprintf("use the space %s gained (the disk grew in place)", dev), lvm.PVResize(dev))
 	}
 	if len(pvcreate) > 0 {
 		p.add("initialise the new disk(s) as LVM physical volumes", lvm.PVCreate(pvcreate...))

@@ -171,6 +171,33 @@ func TestASecondDiskGrowsThePoolAndItsMetadata(t *testing.T) {
 	}
 }
 
+func TestADiskThatGrewInPlaceIsResizedAndThePoolGrows(t *testing.T) {
+	rep := report(t, lvmtest.Pool)
+	if p, err := PlanPresent(config(t, map[string]any{"devices": []string{"/dev/vdb"}}), &Observed{LVM: rep, Devices: []Device{pvOf(t, rep, "/dev/vdb")}}); err != nil || len(p.Steps) != 0 {
+		t.Fatalf("the fixture's 4 GiB disk, used whole, needs nothing: %v %v", p.Actions(), err)
+	}
+	// The cloud volume went from 4 GiB to 8 GiB: 1024 more extents.
+	grown := pvOf(t, rep, "/dev/vdb")
+	grown.PV.DevSizeBytes = 8 << 30
+	grown.PV.PEStartBytes = 1 << 20
+	p, err := PlanPresent(config(t, map[string]any{"devices": []string{"/dev/vdb"}}), &Observed{LVM: rep, Devices: []Device{grown}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2047 extents: 95% is 1944, 1% is 20 (80 MiB).
+	assertCommands(t, p, "pvresize /dev/vdb",
+		"lvextend --poolmetadatasize 83886080b docker/thinpool", "lvextend -l 1944 docker/thinpool")
+
+	p, err = PlanPresent(config(t, map[string]any{"devices": []string{"/dev/vdb"}, "grow": false}), &Observed{LVM: rep, Devices: []Device{grown}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertCommands(t, p)
+	if len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "/dev/vdb of volume group docker grew by 4.0 GiB") {
+		t.Errorf("grow=false should say what pvresize would take: %q", p.Warnings)
+	}
+}
+
 func TestAbsentRefusesAPoolInUse(t *testing.T) {
 	rep := report(t, lvmtest.PoolInUseOther)
 	rep.LVs[len(rep.LVs)-1].Open = true // the fixture's thin volume vol1, as a running docker holds it

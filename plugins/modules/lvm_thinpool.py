@@ -113,8 +113,9 @@ options:
     default: false
   grow:
     description:
-      - Add the disks in O(devices) that are not in O(vg) yet to it, and grow the pool (and its metadata, when sized in V(%VG)) to
-        O(data_size) of the larger volume group.
+      - Add the disks in O(devices) that are not in O(vg) yet to it, make a disk of O(vg) that grew in place (a cloud volume resized)
+        use its new space (C(pvresize)), and grow the pool (and its metadata, when sized in V(%VG)) to O(data_size) of the larger
+        volume group.
       - With O(grow=false) such disks are left alone with a warning and an existing pool keeps its size.
     type: bool
     default: true

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -385,23 +384,14 @@ func (vm *VM) removeDisks() {
 
 // qmpQuit asks QEMU to exit through its monitor socket.
 func qmpQuit(sock string) error {
-	c, err := net.DialTimeout("unix", sock, 2*time.Second)
+	c, rd, err := qmpDial(sock, 5*time.Second)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-	rd := bufio.NewReader(c)
-	if _, err := rd.ReadString('\n'); err != nil { // greeting
+	if _, err := c.Write([]byte(`{"execute":"quit"}` + "\n")); err != nil {
 		return err
 	}
-	for _, cmd := range []string{`{"execute":"qmp_capabilities"}`, `{"execute":"quit"}`} {
-		if _, err := c.Write([]byte(cmd + "\n")); err != nil {
-			return err
-		}
-		if _, err := rd.ReadString('\n'); err != nil && !errors.Is(err, net.ErrClosed) {
-			return nil // QEMU closes the socket as it quits
-		}
-	}
+	_, _ = rd.ReadString('\n') // QEMU may close the socket as it quits
 	return nil
 }

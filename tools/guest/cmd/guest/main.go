@@ -6,6 +6,7 @@
 //	guest up --state DIR [--disk SERIAL:SIZE]...  boot a guest, wait until ready, print state JSON
 //	guest down --state DIR                   stop it (poweroff, then quit, then kill)
 //	guest ssh --state DIR -- COMMAND...      run a command in it
+//	guest resize --state DIR --disk SERIAL:SIZE  grow a data disk while the guest runs
 //	guest test [--disks N] [--disk-size SIZE] [PACKAGES]  run Go guest tests in one guest
 //	guest session -- COMMAND...              run COMMAND; stop every guest it left running
 //	guest with [--disk SERIAL:SIZE]... [--group G] -- COMMAND...
@@ -45,7 +46,7 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "guest: "+format+"\n", args...)
 }
 
-const usage = "usage: guest image | up --state DIR [--disk SERIAL:SIZE]... | down --state DIR | ssh --state DIR -- CMD... | test [flags] [PACKAGES] | session -- CMD... | with [--disk S:SIZE]... -- CMD..."
+const usage = "usage: guest image | up --state DIR [--disk SERIAL:SIZE]... | down --state DIR | ssh --state DIR -- CMD... | resize --state DIR --disk SERIAL:SIZE | test [flags] [PACKAGES] | session -- CMD... | with [--disk S:SIZE]... -- CMD..."
 
 func run(ctx context.Context, args []string) (int, error) {
 	if len(args) == 0 {
@@ -99,6 +100,15 @@ func run(ctx context.Context, args []string) (int, error) {
 			return code, nil
 		}
 		return 0, err
+	case "resize":
+		if *state == "" || len(disks) != 1 {
+			return 2, fmt.Errorf("resize needs --state DIR --disk SERIAL:SIZE")
+		}
+		vm, err := guest.Load(*state)
+		if err != nil {
+			return 1, err
+		}
+		return 0, vm.ResizeDisk(disks[0].Serial, disks[0].SizeBytes)
 	case "test":
 		if len(rest) == 0 {
 			rest = []string{"./..."}
