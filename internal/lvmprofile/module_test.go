@@ -128,6 +128,39 @@ func TestCheckModeChangesNothingAndSaysWhatItWouldDo(t *testing.T) {
 	}
 }
 
+func TestCheckModeBeforeLVMIsInstalledPlansTheProfileAndTheUnits(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "profile") // LVM's package makes it
+	f := runner.NewFake(t)
+	f.Expect(lvm.ReportArgv()...).NotFound()
+	sd := servicesUp()
+	for _, u := range Units {
+		sd = sd.with(u.Name, func(st *systemd.UnitState) {
+			*st = systemd.UnitState{Name: u.Name, LoadState: "not-found", ActiveState: "inactive"}
+		})
+	}
+	res := execute(t, host(f, sd), map[string]any{"lv": "docker/thinpool", "profile_dir": dir, "_ansible_check_mode": true})
+	mustSucceed(t, res, true)
+	got := strings.Join(actionsOf(t, res), "\n")
+	for _, want := range []string{"write " + ProfilePath(dir, "docker-thinpool"), attach, monitor,
+		"systemctl enable dm-event.socket lvm2-monitor.service", "systemctl start lvm2-monitor.service"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the plan lacks %q:\n%s", want, got)
+		}
+	}
+	if w := strings.Join(toStrings(res["warnings"]), "\n"); !strings.Contains(w, "LVM's tools are not installed yet") {
+		t.Errorf("warnings: %s", w)
+	}
+
+	t.Run("a real run refuses the missing units", func(t *testing.T) {
+		f := runner.NewFake(t)
+		f.Expect(lvm.ReportArgv()...).Stdout(raw(t, lvmtest.Pool))
+		res := execute(t, host(f, sd), map[string]any{"lv": "docker/thinpool", "profile_dir": dir})
+		if res["failed"] != true || !strings.Contains(must[string](t, res, "msg"), "install the package that provides it") {
+			t.Errorf("result: %v", res)
+		}
+	})
+}
+
 // applyOnThePool runs the module in diff mode on a host whose profile
 // holds other settings, whose pool is unmonitored and without the profile,
 // and whose dm-event.socket is disabled: it writes, attaches, monitors and

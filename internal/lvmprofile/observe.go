@@ -68,6 +68,9 @@ type Observed struct {
 	// and state=present.
 	Units    map[string]systemd.UnitState
 	Warnings []string
+	// LVMMissing says that LVM's tools are not installed (check mode only:
+	// a real run fails on it).
+	LVMMissing bool
 
 	// systemd is the connection the plan's unit steps use (nil when
 	// monitor=false), bounding each start by unitTimeout.
@@ -108,8 +111,13 @@ func observe(ctx context.Context, h Host, sd Systemd, c Config) (*Observed, erro
 	if obs.File, err = readFile(obs.Path); err != nil {
 		return nil, err
 	}
-	if obs.LVM, err = lvm.Read(ctx, h.Run); err != nil {
+	var warning string
+	if obs.LVM, warning, err = lvm.ReadPlanning(ctx, h.Run, c.CheckMode); err != nil {
 		return nil, err
+	}
+	if warning != "" {
+		obs.LVMMissing = true
+		obs.Warnings = append(obs.Warnings, warning)
 	}
 	if sd != nil {
 		if obs.Units, err = readUnits(ctx, sd); err != nil {

@@ -85,7 +85,7 @@ func PlanPresent(c Config, obs *Observed) (*Plan, error) {
 		}
 	}
 	if c.Monitor {
-		if err := planUnits(p, obs); err != nil {
+		if err := planUnits(p, obs, c); err != nil {
 			return nil, err
 		}
 		if c.LV != "" {
@@ -138,7 +138,10 @@ func notOurs(path, what string) error {
 
 // planUnits enables and starts the services that monitor pools after a
 // reboot, refusing when one is missing or masked.
-func planUnits(p *Plan, obs *Observed) error {
+func planUnits(p *Plan, obs *Observed, c Config) error {
+	// In check mode on a host without LVM's tools yet, the units lvm2
+	// would bring are planned, not refused.
+	lvmMissing := c.CheckMode && obs.LVMMissing
 	var enable []string
 	var start []module.Step
 	for _, u := range Units {
@@ -147,6 +150,11 @@ func planUnits(p *Plan, obs *Observed) error {
 		case st.LoadState == "masked" || strings.HasPrefix(st.UnitFileState, "masked"):
 			return refuse("%s is masked, so dmeventd would not monitor the pool after a reboot: unmask it (systemctl unmask %s) and run again, or set monitor=false",
 				u.Name, u.Name)
+		case st.LoadState == "not-found" && lvmMissing:
+			// Check mode before lvm2 is installed: the package brings it.
+			enable = append(enable, u.Name)
+			start = append(start, startStep(obs, fmt.Sprintf("%s comes with its package", u.Name), u.Name))
+			continue
 		case st.LoadState != "loaded":
 			return refuse("systemd has no usable unit %s (load state %q): install the package that provides it (%s) and run again, or set monitor=false",
 				u.Name, st.LoadState, u.Packages)

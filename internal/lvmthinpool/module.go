@@ -38,7 +38,7 @@ type job struct {
 }
 
 // start observes the host and plans.
-func (h Host) start(ctx context.Context, _ *ansible.Request, c Config) (module.Job[PoolState], error) {
+func (h Host) start(ctx context.Context, req *ansible.Request, c Config) (module.Job[PoolState], error) {
 	j := &job{h: h, c: c}
 	if c.Absent {
 		obs, err := observeForRemoval(ctx, h, c)
@@ -50,13 +50,14 @@ func (h Host) start(ctx context.Context, _ *ansible.Request, c Config) (module.J
 		}
 		return j, nil
 	}
-	obs, err := observe(ctx, h, c)
+	obs, err := observe(ctx, h, c, req.CheckMode)
 	if err != nil {
 		return nil, err
 	}
 	if j.plan, err = PlanPresent(c, obs); err != nil {
 		return nil, err
 	}
+	j.plan.Warnings = append(obs.Warnings, j.plan.Warnings...)
 	return j, nil
 }
 

@@ -1,6 +1,7 @@
 package lvmthinpool
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +63,32 @@ func TestCheckModeOnABlankDiskOnlyReads(t *testing.T) {
 	if !strings.Contains(must[string](t, res, "msg"), "check mode: 5 step(s) would run") {
 		t.Errorf("msg: %v", res["msg"])
 	}
+}
+
+func TestCheckModeBeforeLVMIsInstalledPlansThePool(t *testing.T) {
+	f := runner.NewFake(t)
+	f.Expect(lvm.ReportArgv()...).NotFound()
+	f.Expect("lsblk", "--json", "--bytes", "--paths", "--output", "NAME,TYPE,SIZE,FSTYPE,MOUNTPOINTS,PKNAME", "/dev/vdb").Stdout(lsblkBlank("/dev/vdb"))
+	f.Expect("wipefs", "--no-act", "--json", "/dev/vdb").Stdout(`{"signatures":[]}`)
+	res := execute(t, f, map[string]any{"devices": []string{"/dev/vdb"}, "_ansible_check_mode": true})
+	if res["changed"] != true || res["failed"] == true {
+		t.Fatalf("result: %v", res)
+	}
+	if actions := must[[]any](t, res, "actions"); len(actions) != 5 || actions[0] != "pvcreate /dev/vdb" {
+		t.Errorf("actions: %v", actions)
+	}
+	if w := fmt.Sprint(res["warnings"]); !strings.Contains(w, "check mode: LVM's tools are not installed yet") || !strings.Contains(w, "install lvm2") {
+		t.Errorf("warnings: %s", w)
+	}
+
+	t.Run("a real run says what is missing", func(t *testing.T) {
+		f := runner.NewFake(t)
+		f.Expect(lvm.ReportArgv()...).NotFound()
+		res := execute(t, f, map[string]any{"devices": []string{"/dev/vdb"}})
+		if res["failed"] != true || !strings.Contains(fmt.Sprint(res["msg"]), "lvm: command not found") {
+			t.Errorf("result: %v", res)
+		}
+	})
 }
 
 // createThePool runs the module with args on a host whose VG exists

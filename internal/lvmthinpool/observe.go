@@ -19,6 +19,8 @@ type Observed struct {
 	// state=absent: what it holds beyond LVM's own thin volumes (docker's
 	// thin devices are not LVM volumes). Nil when the pool is not active.
 	PoolUse *dmsetup.ThinPool
+	// Warnings are what observing found worth saying.
+	Warnings []string
 }
 
 // Device is one requested device and what stands on it. Disk is read only
@@ -78,12 +80,17 @@ func observeForRemoval(ctx context.Context, h Host, c Config) (*Observed, error)
 // observe reads the state: one LVM report, and for each requested device
 // that is not a PV yet, lsblk and wipefs. A device that does not exist or
 // is not a block device fails here, before anything is planned.
-func observe(ctx context.Context, h Host, c Config) (*Observed, error) {
-	rep, err := lvm.Read(ctx, h.Run)
+// In check mode, a host without LVM's tools yet is planned as one without
+// LVM state, with a warning (lvm.ReadPlanning).
+func observe(ctx context.Context, h Host, c Config, checkMode bool) (*Observed, error) {
+	rep, warning, err := lvm.ReadPlanning(ctx, h.Run, checkMode)
 	if err != nil {
 		return nil, err
 	}
 	obs := &Observed{LVM: rep}
+	if warning != "" {
+		obs.Warnings = append(obs.Warnings, warning)
+	}
 	for _, given := range c.Devices {
 		path, err := h.Resolve(given)
 		if err != nil {

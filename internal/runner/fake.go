@@ -30,11 +30,12 @@ type Fake struct {
 
 // Step is one expected command and its scripted outcome.
 type Step struct {
-	argv   []string
-	stdout string
-	stderr string
-	exit   int
-	stdin  *string
+	argv     []string
+	stdout   string
+	stderr   string
+	exit     int
+	stdin    *string
+	notFound bool
 }
 
 // NewFake returns an empty script bound to t.
@@ -73,6 +74,10 @@ func (s *Step) Stderr(out string) *Step { s.stderr = out; return s }
 // Exit sets the command's exit code.
 func (s *Step) Exit(code int) *Step { s.exit = code; return s }
 
+// NotFound makes the command's program missing from the host: the run
+// fails with a *NotFoundError, as the real runner's lookup does.
+func (s *Step) NotFound() *Step { s.notFound = true; return s }
+
 // WithStdin requires the command to be fed exactly this input.
 func (s *Step) WithStdin(in string) *Step { s.stdin = &in; return s }
 
@@ -104,6 +109,9 @@ func (f *Fake) Run(_ context.Context, cmd Cmd) (Result, error) {
 		f.t.Errorf("runner.Fake: step %d (%s): stdin %q, want %q", f.next+1, Join(cmd.Argv), cmd.Stdin, *s.stdin)
 	}
 	f.next++
+	if s.notFound {
+		return Result{ExitCode: -1}, &NotFoundError{Tool: cmd.Argv[0], Searched: []string{"/usr/sbin", "/usr/bin", "/sbin", "/bin"}}
+	}
 	res := Result{Stdout: []byte(s.stdout), Stderr: []byte(s.stderr), ExitCode: s.exit}
 	if s.exit != 0 {
 		return res, &ExitError{Argv: cmd.Argv, ExitCode: s.exit, Stderr: s.stderr, Err: fmt.Errorf("exit status %d", s.exit)}
