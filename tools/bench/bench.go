@@ -27,6 +27,8 @@ var (
 	runbookScript []byte
 	//go:embed cases/reset.sh
 	resetScript []byte
+	//go:embed cases/carry-prepare.sh
+	carryPrepareScript []byte
 )
 
 // Options say where the tools are.
@@ -64,6 +66,7 @@ func Run(ctx context.Context, r runner.Runner, o Options) (Report, error) {
 	for _, c := range []string{"a", "b", "c"} {
 		disks = append(disks, guest.Disk{Serial: diskSerials[c], SizeBytes: 8 << 30})
 	}
+	disks = append(disks, guest.Disk{Serial: carryDisk, SizeBytes: 8 << 30})
 	vm, err := guest.Boot(ctx, r, guest.Options{Image: o.Image, StateDir: filepath.Join(o.WorkDir, "vm"), Disks: disks}, o.Logf)
 	if err != nil {
 		return rep, err
@@ -104,6 +107,12 @@ func Run(ctx context.Context, r runner.Runner, o Options) (Report, error) {
 		o.Logf("%s", m.Summary())
 		rep.Measures = append(rep.Measures, m)
 	}
+	carry, err := b.measureCarry(ctx, prev)
+	if err != nil {
+		return rep, err
+	}
+	o.Logf("carry: %d images, %d bytes in %.1f s (role %s)", len(carry.Carried), carry.Bytes, carry.Seconds, secs(carry.Wall))
+	rep.Carry = &carry
 	return rep, nil
 }
 
@@ -135,12 +144,14 @@ func (b *bench) setUp(ctx context.Context) error {
 	if err := b.vm.Upload(ctx, b.o.ProcAcct, guestAcct, 0o755); err != nil {
 		return err
 	}
-	reset := filepath.Join(b.o.WorkDir, "reset.sh")
-	if err := os.WriteFile(reset, resetScript, 0o755); err != nil {
-		return err
-	}
-	if err := b.vm.Upload(ctx, reset, guestDir+"/reset.sh", 0o755); err != nil {
-		return err
+	for name, data := range map[string][]byte{"reset.sh": resetScript, "carry-prepare.sh": carryPrepareScript} {
+		local := filepath.Join(b.o.WorkDir, name)
+		if err := os.WriteFile(local, data, 0o755); err != nil {
+			return err
+		}
+		if err := b.vm.Upload(ctx, local, guestDir+"/"+name, 0o755); err != nil {
+			return err
+		}
 	}
 	// Warm the guest's caches (docker, LVM, Python) so that the first case
 	// does not pay for the others.

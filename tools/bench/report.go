@@ -11,6 +11,8 @@ import (
 type Report struct {
 	Versions map[string]string
 	Measures []Measure
+	// Carry is the carry case; nil when it did not run.
+	Carry *CarryMeasure
 }
 
 // Summary is one line for the log.
@@ -95,6 +97,10 @@ func (r Report) Markdown() string {
 			tot.DockerRestart += mt.DockerRestart
 		}
 		fmt.Fprintf(&b, "| **all** | %d | %s | %s | %s | %s | %s | **%s** |\n", tot.Runs, ms(tot.Wall), ms(tot.Commands), ms(tot.DockerRestart), ms(tot.Own()), ms(tot.CPU), pct(tot.CPU, tot.Work()))
+	}
+	if r.Carry != nil {
+		b.WriteString("\nCarrying the user's images (`direct_lvm_carry_images`), the role on a fourth disk from docker on loop-lvm:\n\n")
+		b.WriteString(r.Carry.Markdown())
 	}
 	b.WriteString("\nVersions in the guest:\n\n")
 	keys := make([]string, 0, len(r.Versions))
