@@ -43,7 +43,7 @@ func (b *bench) measureCarry(ctx context.Context, prevDisk string) (CarryMeasure
 		return m, fmt.Errorf("preparing loop-lvm with %d images: %w", CarryImages, err)
 	}
 	logPath := filepath.Join(b.o.WorkDir, fmt.Sprintf("carry-%d.log", time.Now().Unix()))
-	log, err := os.Create(logPath)
+	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o644)
 	if err != nil {
 		return m, err
 	}
