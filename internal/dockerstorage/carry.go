@@ -289,7 +289,13 @@ func (j *job) carryStep(k stepKind, s *module.Step, path, to string) {
 			j.out.volumesPlaced = k == stepPlaceVolumes
 			return nil
 		}
-		s.Undo = &module.Undo{Done: "moved the volumes back to " + path, Do: func(context.Context) error { return moveVolumes(to, path) }}
+		s.Undo = &module.Undo{Done: "moved the volumes back to " + path, Do: func(context.Context) error {
+			if err := moveVolumes(to, path); err != nil {
+				return err
+			}
+			j.out.volumesPlaced = false
+			return nil
+		}}
 	case stepLoadImages:
 		s.Do = j.loadImages
 	}
@@ -320,6 +326,7 @@ func (j *job) exportImages(ctx context.Context) error {
 	}
 	if err != nil {
 		_ = os.Remove(partial)
+		_ = removeIfEmpty(cp.dir)
 		return fmt.Errorf("exporting the images to %s: %w", partial, err)
 	}
 	m := manifest{Tags: cp.tags, Bytes: n, ExportSeconds: time.Since(began).Seconds(), Untagged: cp.untagged}

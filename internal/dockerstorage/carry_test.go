@@ -157,6 +157,9 @@ func TestALoadThatFailsRollsTheSwitchBackWithTheImagesAndVolumesInPlace(t *testi
 		t.Errorf("the carry directory outlived the rollback")
 	}
 	assertSays(t, must[string](t, res, "msg"), "rolled back", "no space left on device", "moved the volumes back")
+	if c := carriedOf(t, res); len(asStrings(c["images"])) != 0 || len(asStrings(c["volumes"])) != 0 {
+		t.Errorf("a rolled-back switch carried nothing: %v", c)
+	}
 }
 
 func TestAnExportLeftByACutRunIsLoadedByTheNext(t *testing.T) {
