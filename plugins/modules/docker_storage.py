@@ -383,7 +383,9 @@ docker_storage:
           description: What stayed behind (containers, untagged images, everything when there was no room), and how to get it back.
           type: list
           elements: str
-          sample: ["2 container(s): containers are not carried; recreate them from the carried images and volumes (docker run ..., docker compose up -d); their configuration stays in /var/lib/docker.directlvm-20240506T101112/containers"]
+          sample:
+            - "2 container(s): containers are not carried; recreate them from the carried images and volumes (docker run ...,
+              docker compose up -d); their configuration stays in /var/lib/docker.directlvm-20240506T101112/containers"
         pending:
           description: The carry directory while it still holds work (a failed load); the next run finishes it. Empty otherwise.
           type: str
