@@ -56,12 +56,12 @@ func TestEachRolePhaseHasItsTagAndTheChecksAlwaysRunOnThisCore(t *testing.T) {
 func TestABadRoleValueFailsBeforeTheFirstChangeOnThisCore(t *testing.T) {
 	version := coreVersion(t)
 	run := ansibletest.RunPlaybook(t, ansibletest.Playbook{Text: rolePlaybook,
-		Flags: []string{"-e", `{"direct_lvm_devices": ["/dev/vdb"], "direct_lvm_autoextend_threshold": 30, "direct_lvm_chunk_size": "512X", "direct_lvm_vg": "-docker"}`}})
+		Flags: []string{"-e", `{"direct_lvm_devices": ["/dev/vdb"], "direct_lvm_autoextend_threshold": 30, "direct_lvm_chunk_size": "512X", "direct_lvm_vg": "-docker", "direct_lvm_data_size": "80%vg", "direct_lvm_metadata_size": " 512mb"}`}})
 	task := roleTask(run, "Check the values the modules would refuse")
 	msg, _ := run.Results[task]["msg"].(string)
 	if run.Code == 0 || run.Statuses[task] != "failed" ||
 		!containsAll(msg, "direct_lvm_autoextend_threshold=30 must be 50 to 100", "direct_lvm_chunk_size=512X", "direct_lvm_vg=-docker", "Nothing was changed") ||
-		strings.Contains(msg, "direct_lvm_autoextend_percent") {
+		strings.Contains(msg, "direct_lvm_autoextend_percent") || strings.Contains(msg, "_size=80%vg") || strings.Contains(msg, "metadata_size") {
 		t.Errorf("%s: want the range check to fail naming exactly the bad values; %s: %q", version, run.Statuses[task], msg)
 	}
 	for name, status := range run.Statuses {
