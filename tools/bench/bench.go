@@ -314,7 +314,14 @@ func (b *bench) dockerTimes(ctx context.Context) (dockerTimes, error) {
 }
 
 func (b *bench) moduleBytes(ctx context.Context) (int64, int, error) {
-	out, err := b.ssh(ctx, "find", "/root/.ansible/tmp", "-name", "AnsiballZ_*", "-printf", `%s\n`)
+	// A Python module arrives as AnsiballZ_NAME, a binary module through
+	// the collection's action plugin as NAME.
+	argv := []string{"find", "/root/.ansible/tmp", "-type", "f", "(", "-name", "AnsiballZ_*"}
+	for _, m := range goModules {
+		argv = append(argv, "-o", "-name", m)
+	}
+	argv = append(argv, ")", "-printf", `%s\n`)
+	out, err := b.ssh(ctx, argv...)
 	if err != nil {
 		return 0, 0, fmt.Errorf("sizing the module files ansible sent: %w", err)
 	}

@@ -53,13 +53,17 @@ func (m ModuleTime) Own() time.Duration { return m.Wall - m.Commands - m.DockerR
 // Work is the LVM and docker work the module drives.
 func (m ModuleTime) Work() time.Duration { return m.Commands + m.DockerRestart }
 
+// goModules are the collection's binary modules.
+var goModules = []string{"lvm_thinpool", "lvm_profile", "docker_storage"}
+
 // moduleOf names the Go module an accounting record belongs to: the
-// kernel keeps 15 bytes of AnsiballZ_NAME, the name ansible gives the
-// binary in the host's tmp.
+// kernel keeps 15 bytes of the binary's name in the host's tmp, NAME as
+// the collection's action plugin sends it (AnsiballZ_NAME when ansible
+// sends a module itself).
 func moduleOf(comm string) (string, bool) {
-	for _, name := range []string{"lvm_thinpool", "lvm_profile", "docker_storage"} {
+	for _, name := range goModules {
 		full := "AnsiballZ_" + name
-		if comm == full[:min(len(full), 15)] {
+		if comm == name || comm == full[:min(len(full), 15)] {
 			return name, true
 		}
 	}

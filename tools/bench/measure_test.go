@@ -58,3 +58,17 @@ func TestTheRerunRatioUsesTheMedians(t *testing.T) {
 		t.Errorf("want the ratio of the medians, 0.50×, in:\n%s", md)
 	}
 }
+
+func TestAModuleProcessIsKnownByEitherNameItRunsUnder(t *testing.T) {
+	for comm, want := range map[string]string{
+		"lvm_thinpool":    "lvm_thinpool",   // the collection's action plugin
+		"docker_storage":  "docker_storage", // 14 bytes: the kernel keeps it whole
+		"AnsiballZ_lvm_p": "lvm_profile",    // ansible's own name, cut to 15 bytes
+		"lvm":             "",
+	} {
+		got, ok := moduleOf(comm)
+		if got != want || ok != (want != "") {
+			t.Errorf("moduleOf(%q) = %q, %v; want %q", comm, got, ok, want)
+		}
+	}
+}
