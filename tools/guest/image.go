@@ -38,18 +38,48 @@ type Recipe struct {
 	RootSizeBytes int64
 }
 
+// DefaultSuite is the Debian release guests run unless told otherwise.
+const DefaultSuite = "bookworm"
+
+// Suites are the Debian releases the harness builds guests of: the
+// platforms meta/main.yml claims. bullseye has docker 20.10.5, LVM 2.03.11
+// and an lsblk without MOUNTPOINTS; trixie has docker 26 (no devicemapper)
+// and LVM 2.03.31.
+var Suites = []string{"bullseye", "bookworm", "trixie"}
+
 // DefaultRecipe is Debian bookworm with everything the collection drives.
 func DefaultRecipe() Recipe {
-	return Recipe{
-		Suite:  "bookworm",
-		Mirror: "http://deb.debian.org/debian",
-		Packages: []string{
-			"linux-image-amd64", "initramfs-tools", "systemd-sysv", "udev", "dbus", "kmod",
-			"lvm2", "thin-provisioning-tools", "docker.io", "apparmor", "xfsprogs",
-			"openssh-server", "python3", "iproute2", "procps", "e2fsprogs", "fdisk",
-		},
-		RootSizeBytes: 4 << 30,
+	r, _ := SuiteRecipe(DefaultSuite)
+	return r
+}
+
+// SuiteRecipe is the guest recipe of one Debian release: the same packages
+// on each (docker's CLI named where it is split out), so a difference
+// between guests is the release's own.
+func SuiteRecipe(suite string) (Recipe, error) {
+	known := false
+	for _, s := range Suites {
+		known = known || s == suite
 	}
+	if !known {
+		return Recipe{}, fmt.Errorf("guest: no recipe for Debian %q; the harness builds %s", suite, strings.Join(Suites, ", "))
+	}
+	pkgs := []string{
+		"linux-image-amd64", "initramfs-tools", "systemd-sysv", "udev", "dbus", "kmod",
+		"lvm2", "thin-provisioning-tools", "docker.io", "apparmor", "xfsprogs",
+		"openssh-server", "python3", "iproute2", "procps", "e2fsprogs", "fdisk",
+	}
+	if suite == "trixie" {
+		// From trixie on, the docker command is its own package, which
+		// docker.io only recommends (the image takes no recommends).
+		pkgs = append(pkgs, "docker-cli")
+	}
+	return Recipe{
+		Suite:         suite,
+		Mirror:        "http://deb.debian.org/debian",
+		Packages:      pkgs,
+		RootSizeBytes: 4 << 30,
+	}, nil
 }
 
 // recipeFormat is bumped whenever the build steps in this file change in a
@@ -113,11 +143,20 @@ func CacheDir() (string, error) {
 // DefaultImage returns the cached image of the default recipe in
 // CacheDir, building it first when there is none; built says it was.
 func DefaultImage(ctx context.Context, r runner.Runner, logf func(string, ...any)) (img Image, built bool, err error) {
+	return SuiteImage(ctx, r, DefaultSuite, logf)
+}
+
+// SuiteImage is DefaultImage for the Debian release suite.
+func SuiteImage(ctx context.Context, r runner.Runner, suite string, logf func(string, ...any)) (img Image, built bool, err error) {
+	recipe, err := SuiteRecipe(suite)
+	if err != nil {
+		return Image{}, false, err
+	}
 	cache, err := CacheDir()
 	if err != nil {
 		return Image{}, false, err
 	}
-	return (&Builder{Run: r, Cache: cache, Log: logf}).Ensure(ctx, DefaultRecipe())
+	return (&Builder{Run: r, Cache: cache, Log: logf}).Ensure(ctx, recipe)
 }
 
 // Builder builds images with host tools run through one runner.
@@ -130,7 +169,7 @@ type Builder struct {
 // Ensure returns the cached image for r, building it first when the cache
 // has none. Concurrent callers wait for one build.
 func (b *Builder) Ensure(ctx context.Context, r Recipe) (Image, bool, error) {
-	dir := filepath.Join(b.Cache, "bookworm-"+r.Hash())
+	dir := filepath.Join(b.Cache, r.Suite+"-"+r.Hash())
 	img := imageAt(dir)
 	if complete(img) {
 		return img, false, nil

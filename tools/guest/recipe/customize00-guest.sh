@@ -60,11 +60,14 @@ chroot "$root" systemctl enable directlvm-authorized-key.service
 # A tiny container image for tests, without a registry: dash and the C
 # library. directlvm-tiny-image imports it into whatever storage driver
 # docker runs on at the moment.
+# Paths are resolved inside the guest's root: bullseye's /usr is not merged
+# and its loader link is absolute.
+inroot() { echo "$root$(chroot "$root" readlink -f "$1")"; }
 tiny=$(mktemp -d)
 mkdir -p "$tiny/bin" "$tiny/lib/x86_64-linux-gnu" "$tiny/lib64" "$tiny/tmp"
-cp "$root/usr/bin/dash" "$tiny/bin/sh"
-cp -L "$root/lib/x86_64-linux-gnu/libc.so.6" "$tiny/lib/x86_64-linux-gnu/"
-cp -L "$root/lib64/ld-linux-x86-64.so.2" "$tiny/lib64/"
+cp "$(inroot /bin/dash)" "$tiny/bin/sh"
+cp "$(inroot /lib/x86_64-linux-gnu/libc.so.6)" "$tiny/lib/x86_64-linux-gnu/libc.so.6"
+cp "$(inroot /lib64/ld-linux-x86-64.so.2)" "$tiny/lib64/ld-linux-x86-64.so.2"
 mkdir -p "$root/usr/local/share/directlvm"
 tar -C "$tiny" --owner=0 --group=0 -cf "$root/usr/local/share/directlvm/tiny.tar" .
 rm -rf "$tiny"

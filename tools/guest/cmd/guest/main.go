@@ -2,7 +2,8 @@
 // collection's integration tests, molecule scenarios and demo run on.
 // The logic lives in package guest; this file only parses flags.
 //
-//	guest image                              build (or find) the cached image, print its directory
+//	guest image [--suite S]                  build (or find) the cached image, print its directory
+//	                                         (every subcommand that boots takes --suite: bullseye, bookworm, trixie)
 //	guest up --state DIR [--disk SERIAL:SIZE]...  boot a guest, wait until ready, print state JSON
 //	guest down --state DIR                   stop it (poweroff, then quit, then kill)
 //	guest ssh --state DIR -- COMMAND...      run a command in it
@@ -63,6 +64,7 @@ func run(ctx context.Context, args []string) (int, error) {
 	group := fs.String("group", "docker_hosts", "with: inventory group of the guest")
 	runPattern := fs.String("run", "", "test: only tests matching this -test.run pattern (default ^TestGuest)")
 	timeout := fs.Duration("timeout", 30*time.Minute, "test: time limit for the guest test binaries")
+	suite := fs.String("suite", envOr("DIRECTLVM_GUEST_SUITE", guest.DefaultSuite), "Debian release of the guest: "+strings.Join(guest.Suites, ", ")+" ($DIRECTLVM_GUEST_SUITE)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2, err
 	}
@@ -70,13 +72,13 @@ func run(ctx context.Context, args []string) (int, error) {
 
 	switch args[0] {
 	case "image":
-		_, err := ensureImage(ctx, r)
+		_, err := ensureImage(ctx, r, *suite)
 		return 0, err
 	case "up":
 		if *state == "" {
 			return 2, fmt.Errorf("up needs --state DIR")
 		}
-		img, err := ensureImage(ctx, r)
+		img, err := ensureImage(ctx, r, *suite)
 		if err != nil {
 			return 1, err
 		}
@@ -113,12 +115,12 @@ func run(ctx context.Context, args []string) (int, error) {
 		if len(rest) == 0 {
 			rest = []string{"./..."}
 		}
-		return test(ctx, r, guest.TestOptions{Packages: rest, Disks: *ndisks, Timeout: *timeout, Run: *runPattern, Log: logf}, *diskSize)
+		return test(ctx, r, guest.TestOptions{Packages: rest, Disks: *ndisks, Timeout: *timeout, Run: *runPattern, Log: logf}, *diskSize, *suite)
 	case "with":
 		if len(rest) == 0 {
 			return 2, fmt.Errorf("with needs -- COMMAND")
 		}
-		img, err := ensureImage(ctx, r)
+		img, err := ensureImage(ctx, r, *suite)
 		if err != nil {
 			return 1, err
 		}
@@ -132,9 +134,16 @@ func run(ctx context.Context, args []string) (int, error) {
 	return 2, fmt.Errorf("unknown subcommand %q; %s", args[0], usage)
 }
 
-func ensureImage(ctx context.Context, r runner.Runner) (guest.Image, error) {
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func ensureImage(ctx context.Context, r runner.Runner, suite string) (guest.Image, error) {
 	start := time.Now()
-	img, built, err := guest.DefaultImage(ctx, r, logf)
+	img, built, err := guest.SuiteImage(ctx, r, suite, logf)
 	if err != nil {
 		return guest.Image{}, err
 	}
@@ -184,12 +193,12 @@ func down(ctx context.Context, r runner.Runner, state string) (int, error) {
 }
 
 // test runs the guest integration tests on disks of diskSize each.
-func test(ctx context.Context, r runner.Runner, opts guest.TestOptions, diskSize string) (int, error) {
+func test(ctx context.Context, r runner.Runner, opts guest.TestOptions, diskSize, suite string) (int, error) {
 	size, err := guest.ParseSize(diskSize)
 	if err != nil {
 		return 2, err
 	}
-	if opts.Image, err = ensureImage(ctx, r); err != nil {
+	if opts.Image, err = ensureImage(ctx, r, suite); err != nil {
 		return 1, err
 	}
 	opts.DiskSizeBytes = size
