@@ -74,9 +74,22 @@ func Resolve(path string) (string, error) {
 	return real, nil
 }
 
-// lsblkArgv and wipefsArgv are the commands Inspect runs.
+// lsblkArgv and wipefsArgv are the commands Inspect runs. MOUNTPOINTS
+// lists every mount of a device (util-linux 2.37 and later); older lsblk
+// (Debian bullseye's 2.36) has only MOUNTPOINT, one mount per line, and
+// refuses the column: lsblkOldArgv is then asked instead.
 func lsblkArgv(dev string) []string {
 	return []string{"lsblk", "--json", "--bytes", "--paths", "--output", "NAME,TYPE,SIZE,FSTYPE,MOUNTPOINTS,PKNAME", dev}
+}
+
+func lsblkOldArgv(dev string) []string {
+	return []string{"lsblk", "--json", "--bytes", "--paths", "--output", "NAME,TYPE,SIZE,FSTYPE,MOUNTPOINT,PKNAME", dev}
+}
+
+// unknownColumn tells lsblk's refusal of a column it does not have.
+func unknownColumn(err error) bool {
+	var xe *runner.ExitError
+	return errors.As(err, &xe) && strings.Contains(xe.Stderr, "unknown column")
 }
 
 func wipefsArgv(dev string) []string { return []string{"wipefs", "--no-act", "--json", dev} }
@@ -87,6 +100,9 @@ func wipefsArgv(dev string) []string { return []string{"wipefs", "--no-act", "--
 // possibly stale database).
 func Inspect(ctx context.Context, r runner.Runner, given, dev string) (*Device, error) {
 	res, err := r.Run(ctx, runner.Command(lsblkArgv(dev)...))
+	if unknownColumn(err) {
+		res, err = r.Run(ctx, runner.Command(lsblkOldArgv(dev)...))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("inspecting %s: %w", given, err)
 	}
@@ -109,14 +125,33 @@ type lsblkNode struct {
 	Name        string      `json:"name"`
 	Type        string      `json:"type"`
 	FSType      *string     `json:"fstype"`
-	Size        int64       `json:"size"`
+	Size        lsblkSize   `json:"size"`
 	Mountpoints []*string   `json:"mountpoints"`
+	Mountpoint  *string     `json:"mountpoint"` // util-linux before 2.37
 	Children    []lsblkNode `json:"children"`
+}
+
+// lsblkSize is SIZE in bytes, a JSON number from util-linux 2.33 on and a
+// string before.
+type lsblkSize int64
+
+func (s *lsblkSize) UnmarshalJSON(b []byte) error {
+	text := strings.Trim(string(b), `"`)
+	if text == "null" || text == "" {
+		*s = 0
+		return nil
+	}
+	var n int64
+	if _, err := fmt.Sscan(text, &n); err != nil {
+		return fmt.Errorf("lsblk size %s is not a number of bytes", b)
+	}
+	*s = lsblkSize(n)
+	return nil
 }
 
 func mounts(n lsblkNode) []string {
 	var m []string
-	for _, p := range n.Mountpoints {
+	for _, p := range append(n.Mountpoints, n.Mountpoint) {
 		if p != nil && *p != "" {
 			m = append(m, *p)
 		}
@@ -135,7 +170,7 @@ func parseLsblk(b []byte) (*Device, error) {
 		return nil, fmt.Errorf("lsblk reported %d devices, want 1", len(out.Blockdevices))
 	}
 	n := out.Blockdevices[0]
-	d := &Device{Path: n.Name, SizeBytes: n.Size, Type: n.Type, Mountpoints: mounts(n)}
+	d := &Device{Path: n.Name, SizeBytes: int64(n.Size), Type: n.Type, Mountpoints: mounts(n)}
 	for _, c := range n.Children {
 		child := Child{Path: c.Name, Type: c.Type, Mountpoints: treeMounts(c)}
 		if c.FSType != nil {

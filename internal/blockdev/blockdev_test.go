@@ -167,3 +167,37 @@ func TestANamesPrefixAloneDoesNotMakeADeviceVolatile(t *testing.T) {
 		}
 	}
 }
+
+// Debian bullseye's lsblk (util-linux 2.36.1) refuses MOUNTPOINTS; the
+// outputs below were captured on a bullseye guest: a disk with a GPT and
+// an ext4 partition mounted at /mnt/x.
+func TestBullseyesLsblkIsAskedForMountpointInstead(t *testing.T) {
+	f := runner.NewFake(t)
+	f.Expect(lsblkArgv("/dev/vdb")...).Exit(1).Stderr("lsblk: unknown column: MOUNTPOINTS,PKNAME\n")
+	f.Expect(lsblkOldArgv("/dev/vdb")...).Stdout(fixture(t, "lsblk-bullseye-partition-mounted.json"))
+	f.Expect(wipefsArgv("/dev/vdb")...).Stdout(fixture(t, "wipefs-bullseye-partition-mounted.json"))
+	d, err := Inspect(context.Background(), f, "/dev/disk/by-id/virtio-data0", "/dev/vdb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.SizeBytes != 1<<30 || len(d.Children) != 1 || d.Children[0].FSType != "ext4" {
+		t.Fatalf("read %+v", d)
+	}
+	if got := strings.Join(d.Children[0].Mountpoints, ","); got != "/mnt/x" {
+		t.Fatalf("partition mounts = %q, want /mnt/x", got)
+	}
+	err = d.CheckSafe(true)
+	if err == nil || !strings.Contains(err.Error(), "/mnt/x") {
+		t.Fatalf("a disk with a mounted partition: CheckSafe(force) = %v, want a refusal naming /mnt/x", err)
+	}
+}
+
+// Any other lsblk failure is reported as it is, not retried.
+func TestAnLsblkFailureIsNotRetriedAsAnOldLsblk(t *testing.T) {
+	f := runner.NewFake(t)
+	f.Expect(lsblkArgv("/dev/vdb")...).Exit(32).Stderr("lsblk: /dev/vdb: not a block device\n")
+	_, err := Inspect(context.Background(), f, "/dev/vdb", "/dev/vdb")
+	if err == nil || !strings.Contains(err.Error(), "not a block device") || len(f.Calls()) != 1 {
+		t.Fatalf("Inspect = %v after %d call(s), want the first failure, once", err, len(f.Calls()))
+	}
+}
