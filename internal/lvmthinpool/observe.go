@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 
-	"github.com/directlvm/docker/internal/blockdev"
 	"github.com/directlvm/docker/internal/dmsetup"
 	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/lvm"
+	"github.com/directlvm/docker/internal/lvmvg"
 	"github.com/directlvm/docker/internal/runner"
 )
 
@@ -23,15 +23,8 @@ type Observed struct {
 	Warnings []string
 }
 
-// Device is one requested device and what stands on it. Disk is read only
-// for devices that are not PVs yet: a PV of our VG is ours, and an orphan
-// PV holds no data.
-type Device struct {
-	Given string
-	Path  string
-	PV    *lvm.PV
-	Disk  *blockdev.Device
-}
+// Device is one requested device and what stands on it (lvmvg).
+type Device = lvmvg.Device
 
 // Host is how the module reaches the machine: commands through the runner,
 // device paths through Resolve (blockdev.Resolve on a real host), and the
@@ -40,21 +33,6 @@ type Host struct {
 	Run     runner.Runner
 	Resolve func(path string) (string, error)
 	Lock    hostlock.Lock
-}
-
-// pvOnDevice finds the PV on the device path (canonical) names, however LVM
-// names it: a multipath or LUKS device is /dev/mapper/NAME in LVM's report
-// and /dev/dm-N once resolved.
-func pvOnDevice(rep *lvm.Report, resolve func(string) (string, error), path string) (lvm.PV, bool) {
-	if pv, ok := rep.PV(path); ok {
-		return pv, true
-	}
-	for _, pv := range rep.PVs {
-		if real, err := resolve(pv.Name); err == nil && real == path {
-			return pv, true
-		}
-	}
-	return lvm.PV{}, false
 }
 
 // observeForRemoval reads what removal needs: the LVM report and, when the
@@ -91,18 +69,8 @@ func observe(ctx context.Context, h Host, c Config, checkMode bool) (*Observed, 
 	if warning != "" {
 		obs.Warnings = append(obs.Warnings, warning)
 	}
-	for _, given := range c.Devices {
-		path, err := h.Resolve(given)
-		if err != nil {
-			return nil, err
-		}
-		d := Device{Given: given, Path: path}
-		if pv, ok := pvOnDevice(rep, h.Resolve, path); ok {
-			d.PV = &pv
-		} else if d.Disk, err = blockdev.Inspect(ctx, h.Run, given, path); err != nil {
-			return nil, err
-		}
-		obs.Devices = append(obs.Devices, d)
+	if obs.Devices, err = lvmvg.Observe(ctx, h.Run, h.Resolve, rep, c.Devices); err != nil {
+		return nil, err
 	}
 	return obs, nil
 }

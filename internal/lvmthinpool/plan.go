@@ -5,9 +5,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/directlvm/docker/internal/blockdev"
 	"github.com/directlvm/docker/internal/dmsetup"
 	"github.com/directlvm/docker/internal/lvm"
+	"github.com/directlvm/docker/internal/lvmvg"
 	"github.com/directlvm/docker/internal/module"
 )
 
@@ -36,13 +36,6 @@ func (p *planner) add(why string, argv []string) {
 
 func (p *planner) warn(format string, args ...any) { p.plan.Warn(format, args...) }
 
-// Default LVM geometry for a VG that does not exist yet: 4 MiB extents and
-// the first 1 MiB of each PV for its label and metadata area (pe_start).
-const (
-	defaultExtentBytes = 4 << 20
-	defaultPEStart     = 1 << 20
-)
-
 // PlanPresent plans the pool described by c on the observed host.
 func PlanPresent(c Config, obs *Observed) (*Plan, error) {
 	p := newPlanner(c, obs)
@@ -63,95 +56,17 @@ func newPlanner(c Config, obs *Observed) *planner {
 	return p
 }
 
-// devices makes every requested device a PV of the VG, refusing any that
-// is unsafe to take, and refuses a VG that holds PVs not requested.
+// devices makes every requested device a PV of the VG (lvmvg), and tracks
+// the VG as those steps change it.
 func (p *planner) devices() error {
-	rep := p.obs.LVM
-	vg, vgExists := rep.VG(p.c.VG)
-	p.vg = vg
-	if !vgExists {
-		p.vg = lvm.VG{Name: p.c.VG, ExtentSizeBytes: defaultExtentBytes}
+	vgp, err := lvmvg.PlanVG(lvmvg.Request{VG: p.c.VG, Force: p.c.Force, Grow: p.c.Grow}, p.obs.LVM, p.obs.Devices)
+	if err != nil {
+		return err
 	}
-	seen := map[string]string{}
-	var pvcreate, join, grown []string
-	var grownBy int64
-	for _, d := range p.obs.Devices {
-		if first, dup := seen[d.Path]; dup {
-			return refuse("devices %s and %s are the same disk (%s): list it once", first, d.Given, d.Path)
-		}
-		seen[d.Path] = d.Given
-		switch {
-		case d.PV != nil && d.PV.VG == p.c.VG:
-			if n := d.PV.GrownExtents(p.vg.ExtentSizeBytes); n > 0 {
-				grown = append(grown, d.Path)
-				grownBy += n
-				p.vg.ExtentCount += n
-				p.vg.FreeExtents += n
-			}
-			continue
-		case d.PV != nil && d.PV.VG != "":
-			return refuse("device %s (%s) is a physical volume of volume group %s, not %s: it is never taken from another VG; pick another disk, or move it out of %s yourself (vgreduce %s %s)",
-				d.Given, d.Path, d.PV.VG, p.c.VG, d.PV.VG, d.PV.VG, d.Path)
-		case d.PV != nil: // an orphan PV, e.g. from an interrupted run
-			join = append(join, d.Path)
-			p.vg.ExtentCount += extentsOf(d.PV.SizeBytes-defaultPEStart, p.vg)
-		default:
-			if err := d.Disk.CheckSafe(p.c.Force); err != nil {
-				return &module.Refusal{Msg: err.Error()}
-			}
-			if len(d.Disk.Signatures) > 0 {
-				p.add(fmt.Sprintf("force: erase the %s signature(s) on %s", strings.Join(d.Disk.SignatureTypes(), ", "), d.Given), blockdev.WipeArgv(d.Path))
-			}
-			pvcreate = append(pvcreate, d.Path)
-			join = append(join, d.Path)
-			p.vg.ExtentCount += extentsOf(d.Disk.SizeBytes-defaultPEStart, p.vg)
-		}
-	}
-	if vgExists {
-		var foreign []string
-		for _, pv := range rep.PVsOf(p.c.VG) {
-			if _, listed := seen[pv]; !listed {
-				foreign = append(foreign, pv)
-			}
-		}
-		if len(foreign) > 0 {
-			return refuse("volume group %s also has PV(s) %s that are not in devices: add them to devices (this module never removes a PV from a VG)",
-				p.c.VG, strings.Join(foreign, ", "))
-		}
-	}
-	if (len(join) > 0 || len(grown) > 0) && vgExists && !p.c.Grow {
-		if len(join) > 0 {
-			p.warn("device(s) %s are not in volume group %s and grow=false: left alone", strings.Join(join, ", "), p.c.VG)
-		}
-		if len(grown) > 0 {
-			p.warn("device(s) %s of volume group %s grew by %s that LVM does not use, and grow=false: left alone (pvresize would take it)", strings.Join(grown, ", "), p.c.VG, p.bytes(grownBy))
-		}
-		p.vg = vg
-		p.plan.Steps = nil
-		return nil
-	}
-	for _, dev := range grown {
-		p.add(fmt.Sprintf("use the space %s gained (the disk grew in place)", dev), lvm.PVResize(dev))
-	}
-	if len(pvcreate) > 0 {
-		p.add("initialise the new disk(s) as LVM physical volumes", lvm.PVCreate(pvcreate...))
-	}
-	switch {
-	case !vgExists:
-		p.add("create volume group "+p.c.VG, lvm.VGCreate(p.c.VG, join...))
-		p.vg.FreeExtents = p.vg.ExtentCount
-	case len(join) > 0:
-		p.add("add the new disk(s) to volume group "+p.c.VG, lvm.VGExtend(p.c.VG, join...))
-		p.vg.FreeExtents += p.vg.ExtentCount - vg.ExtentCount
-	}
+	p.plan.Add(vgp.Steps...)
+	p.plan.Warnings = append(p.plan.Warnings, vgp.Warnings...)
+	p.vg = vgp.VG
 	return nil
-}
-
-func extentsOf(bytes int64, vg lvm.VG) int64 {
-	if bytes <= 0 {
-		return 0
-	}
-	return bytes / vg.ExtentSizeBytes
 }
 
 // pool creates, finishes or grows the thin pool.
