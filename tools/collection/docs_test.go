@@ -19,6 +19,7 @@ import (
 	"github.com/directlvm/docker/internal/dockerstorage"
 	"github.com/directlvm/docker/internal/lvmprofile"
 	"github.com/directlvm/docker/internal/lvmthinpool"
+	"github.com/directlvm/docker/internal/lvmvolume"
 )
 
 // module is one module of the collection: its name, the spec its binary
@@ -35,6 +36,7 @@ var modules = []module{
 	{lvmthinpool.Name, lvmthinpool.Spec(), "internal/lvmthinpool/config.go"},
 	{lvmprofile.Name, lvmprofile.Spec(), "internal/lvmprofile/config.go"},
 	{dockerstorage.Name, dockerstorage.Spec(), "internal/dockerstorage/config.go"},
+	{lvmvolume.Name, lvmvolume.Spec(), "internal/lvmvolume/config.go"},
 }
 
 // The attributes every module's DOCUMENTATION declares.
