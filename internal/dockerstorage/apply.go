@@ -81,6 +81,10 @@ func (j *job) step(k stepKind, path, to, text string) module.Step {
 	case stepVerify:
 		s.Why = "verifying docker (GET /info)"
 		s.Do = j.withJournal(false, j.verifyEngine)
+	case stepMountDataRoot:
+		j.mountStep(&s)
+	case stepWriteMountUnits:
+		j.unitsStep(&s)
 	case stepExportImages, stepStageVolumes, stepPlaceVolumes, stepLoadImages:
 		j.carryStep(k, &s, path, to)
 	}

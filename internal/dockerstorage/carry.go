@@ -35,6 +35,7 @@ import (
 	"github.com/directlvm/docker/internal/atomicfile"
 	"github.com/directlvm/docker/internal/docker"
 	"github.com/directlvm/docker/internal/module"
+	"github.com/directlvm/docker/internal/runner"
 )
 
 // The files of the carry directory.
@@ -282,15 +283,15 @@ func (j *job) carryStep(k stepKind, s *module.Step, path, to string) {
 		s.Do = j.exportImages
 		s.Undo = &module.Undo{Done: "removed the export " + filepath.Join(j.carry.dir, carryImages), Do: func(context.Context) error { return j.dropExport() }}
 	case stepStageVolumes, stepPlaceVolumes:
-		s.Do = func(context.Context) error {
-			if err := moveVolumes(path, to); err != nil {
+		s.Do = func(ctx context.Context) error {
+			if err := j.moveVolumes(ctx, path, to); err != nil {
 				return err
 			}
 			j.out.volumesPlaced = k == stepPlaceVolumes
 			return nil
 		}
-		s.Undo = &module.Undo{Done: "moved the volumes back to " + path, Do: func(context.Context) error {
-			if err := moveVolumes(to, path); err != nil {
+		s.Undo = &module.Undo{Done: "moved the volumes back to " + path, Do: func(ctx context.Context) error {
+			if err := j.moveVolumes(ctx, to, path); err != nil {
 				return err
 			}
 			j.out.volumesPlaced = false
@@ -360,9 +361,15 @@ func (j *job) dropExport() error {
 
 // moveVolumes renames a volumes directory (metadata.db and one directory
 // per volume) durably; the parent of to is made when missing, as docker
-// makes its data root.
-func moveVolumes(from, to string) error {
+// makes its data root. Across filesystems (a data root on a volume of its
+// own, data_root_device) it copies instead (copyVolumes).
+func (j *job) moveVolumes(ctx context.Context, from, to string) error {
 	if exists(to) {
+		if copiedFrom(to) == from {
+			// A copy that was complete when the run was cut: only the
+			// source is left to remove.
+			return finishCopy(from, to)
+		}
 		// Only an empty one (a docker started on the new data root in
 		// between) may be replaced; volumes are never merged.
 		if names := volumeNames(to); len(names) > 0 {
@@ -375,7 +382,62 @@ func moveVolumes(from, to string) error {
 	if err := os.MkdirAll(filepath.Dir(to), 0o711); err != nil {
 		return err
 	}
-	if err := atomicfile.Rename(from, to); err != nil {
+	err := atomicfile.Rename(from, to)
+	if errors.Is(err, syscall.EXDEV) {
+		return j.copyVolumes(ctx, from, to)
+	}
+	if err != nil {
+		return err
+	}
+	return removeIfEmpty(filepath.Dir(from))
+}
+
+// copiedMarker, inside a copied volumes directory, names where it was
+// copied from until that source is removed.
+const copiedMarker = ".directlvm-copied-from"
+
+func copiedFrom(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, copiedMarker))
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// copyVolumes copies from to another filesystem with everything a volume
+// holds (owners, modes, times, links, extended attributes: cp -a) into a
+// partial directory, marks it, syncs it, and renames it complete; then
+// removes the source. A run cut before the rename starts the copy over; cut
+// after it, the next run finds the mark and only removes the source.
+func (j *job) copyVolumes(ctx context.Context, from, to string) error {
+	partial := to + ".directlvm-partial"
+	if err := os.RemoveAll(partial); err != nil {
+		return err
+	}
+	if _, err := j.h.Run.Run(ctx, runner.Cmd{Argv: []string{"cp", "-a", "--no-target-directory", from, partial}, Timeout: 6 * time.Hour}); err != nil {
+		return fmt.Errorf("copying the volumes to the data root's filesystem: %w", err)
+	}
+	if err := atomicfile.Write(filepath.Join(partial, copiedMarker), []byte(from), 0o600); err != nil {
+		return err
+	}
+	if _, err := j.h.Run.Run(ctx, runner.Command("sync", "--file-system", partial)); err != nil {
+		return err
+	}
+	if err := atomicfile.Rename(partial, to); err != nil {
+		return err
+	}
+	return finishCopy(from, to)
+}
+
+// finishCopy removes the copied source, then the mark.
+func finishCopy(from, to string) error {
+	if err := os.RemoveAll(from); err != nil {
+		return err
+	}
+	if err := atomicfile.SyncDir(filepath.Dir(from)); err != nil {
+		return err
+	}
+	if err := atomicfile.Remove(filepath.Join(to, copiedMarker)); err != nil {
 		return err
 	}
 	return removeIfEmpty(filepath.Dir(from))

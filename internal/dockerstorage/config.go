@@ -49,6 +49,7 @@ func Spec() ansible.Spec {
 			"restart_timeout":    {Type: ansible.TypeInt, Default: 180},
 			"verify":             {Type: ansible.TypeBool, Default: true},
 			"rollback":           {Type: ansible.TypeBool, Default: true},
+			"data_root_device":   {Type: ansible.TypePath},
 		},
 		RequiredIf:        []ansible.RequiredIf{{Key: "driver", Value: Devicemapper, Requires: []string{"thinpool_device"}}},
 		SupportsCheckMode: true,
@@ -79,7 +80,11 @@ type Config struct {
 	BackupDataRoot   bool
 	// CarryImages carries the images and volumes across a switch that
 	// moves the data root aside (carry.go).
-	CarryImages    bool
+	CarryImages bool
+	// DataRootDevice is the block device (an XFS volume, lvm_volume) that
+	// a systemd mount unit mounts at docker's data root (mount.go);
+	// overlay2 only. Empty leaves the data root on whatever holds it.
+	DataRootDevice string
 	Restart        bool
 	RestartTimeout time.Duration
 	Verify         bool
@@ -104,6 +109,7 @@ type Options struct {
 	RestartTimeoutSeconds int64    `ansible:"restart_timeout"`
 	Verify                bool     `ansible:"verify"`
 	Rollback              bool     `ansible:"rollback"`
+	DataRootDevice        string   `ansible:"data_root_device"`
 	Given                 ansible.Given
 }
 
@@ -151,9 +157,13 @@ func ParseConfig(o Options) (Config, error) {
 		RestartTimeout:   time.Duration(o.RestartTimeoutSeconds) * time.Second,
 		Verify:           o.Verify,
 		Rollback:         o.Rollback,
+		DataRootDevice:   o.DataRootDevice,
 	}
 	var bad module.Problems
 
+	if c.Driver == Devicemapper && o.Given["data_root_device"] {
+		bad.Add("data_root_device is an option of driver=overlay2: devicemapper keeps images in its thin pool, not in the data root; leave data_root_device out, or set driver=overlay2")
+	}
 	if c.Driver == Devicemapper {
 		// The spec requires thinpool_device here, but "" is a value: it
 		// must not become an empty dm.thinpooldev, with which dockerd falls
@@ -173,6 +183,9 @@ func ParseConfig(o Options) (Config, error) {
 			bad.Add("basesize=%q is not a size: use e.g. 20G (it can only grow once docker has used it)", c.BaseSize)
 		}
 	} else {
+		if c.DataRootDevice != "" && !filepath.IsAbs(c.DataRootDevice) {
+			bad.Add("data_root_device=%q is not an absolute path: give the volume's device, e.g. /dev/mapper/docker-data (directlvm.docker.lvm_volume makes it)", c.DataRootDevice)
+		}
 		for _, name := range []string{"thinpool_device", "basesize", "min_free_space", "fs", "deferred_removal", "deferred_deletion"} {
 			if o.Given[name] {
 				bad.Add("%s is an option of driver=devicemapper, not driver=%s: leave %s out, or set driver=devicemapper", name, c.Driver, name)

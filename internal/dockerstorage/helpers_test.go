@@ -59,9 +59,17 @@ type fakeDocker struct {
 	wrongPool   string // the pool dockerd reports instead of the asked one
 	takesPool   bool   // dockerd records a base device in its metadata
 	failLoad    string // POST /images/load fails with this message
-	imageSize   int64  // what GET /images/json says each image takes; 10 MiB when 0
+	// refuseOverlayOpts makes dockerd refuse overlay2 storage-opts, as
+	// it does on a backing filesystem without project quotas.
+	refuseOverlayOpts bool
+	imageSize         int64 // what GET /images/json says each image takes; 10 MiB when 0
 
 	calls []string // systemd jobs, e.g. "stop docker.service"
+
+	// unitDir stands for /etc/systemd/system; mounted is what mount units
+	// mounted (unit name -> "SOURCE POINT"), kept in mountTable.
+	unitDir string
+	mounted map[string]string
 }
 
 // newDocker is docker 20.10 on overlay2 with an image and a container in
@@ -91,6 +99,7 @@ func newDocker(t *testing.T) *fakeDocker {
 	d.proc, d.mountTable = filepath.Join(dir, "proc"), filepath.Join(dir, "mountinfo")
 	d.write(filepath.Join(d.proc, "1", "comm"), "systemd\n")
 	d.write(d.mountTable, "")
+	d.unitDir, d.mounted = filepath.Join(dir, "etc/systemd/system"), map[string]string{}
 	d.calls = nil
 	return d
 }
@@ -129,7 +138,7 @@ func (d *fakeDocker) start() error {
 	if driver == "" {
 		driver = "overlay2"
 	}
-	if d.refuseStart != "" && driver == Devicemapper {
+	if d.refuseStart != "" && driver == Devicemapper || d.refuseOverlayOpts && driver == Overlay2 && len(cfg.StorageOpts()) > 0 {
 		d.running = false
 		return &systemd.JobError{Verb: "start", Unit: dockerService, Result: "failed"}
 	}
@@ -154,8 +163,14 @@ func (d *fakeDocker) start() error {
 		}
 	}
 	d.running, d.socketActive, d.driver = true, true, driver
+	backing := "extfs"
+	for _, m := range d.mounted {
+		if strings.HasSuffix(m, " "+d.dataRoot) {
+			backing = "xfs"
+		}
+	}
 	d.info = docker.Info{ServerVersion: d.version, Driver: driver, DockerRootDir: d.dataRoot,
-		DriverStatus: [][2]string{{"Backing Filesystem", "extfs"}, {"Supports d_type", "true"}}}
+		DriverStatus: [][2]string{{"Backing Filesystem", backing}, {"Supports d_type", "true"}}}
 	if driver == Devicemapper {
 		opts := map[string]string{}
 		for _, o := range cfg.StorageOpts() {
@@ -206,6 +221,9 @@ func (d *fakeDocker) Unit(_ context.Context, name string) (systemd.UnitState, er
 
 func (d *fakeDocker) Start(_ context.Context, name string, _ time.Duration) error {
 	d.calls = append(d.calls, "start "+name)
+	if strings.HasSuffix(name, ".mount") {
+		return d.mount(name)
+	}
 	if name == dockerSocket {
 		d.socketActive = true
 		return nil
@@ -218,6 +236,11 @@ func (d *fakeDocker) Start(_ context.Context, name string, _ time.Duration) erro
 
 func (d *fakeDocker) Stop(_ context.Context, name string, _ time.Duration) error {
 	d.calls = append(d.calls, "stop "+name)
+	if strings.HasSuffix(name, ".mount") {
+		delete(d.mounted, name)
+		d.writeMountTable()
+		return nil
+	}
 	if name == dockerSocket {
 		d.socketActive = false
 	}
@@ -234,6 +257,46 @@ func (d *fakeDocker) Restart(_ context.Context, name string, _ time.Duration) er
 func (d *fakeDocker) ResetFailed(_ context.Context, names ...string) error {
 	d.calls = append(d.calls, "reset-failed "+strings.Join(names, " "))
 	return nil
+}
+
+func (d *fakeDocker) DaemonReload(context.Context) error {
+	d.calls = append(d.calls, "daemon-reload")
+	return nil
+}
+
+// mount is systemd starting a mount unit written in unitDir: its What
+// shows in the mount table at its Where.
+func (d *fakeDocker) mount(name string) error {
+	text, err := os.ReadFile(filepath.Join(d.unitDir, name))
+	if err != nil {
+		return &systemd.JobError{Verb: "start", Unit: name, Result: "failed"}
+	}
+	var what, where string
+	for _, line := range strings.Split(string(text), "\n") {
+		if v, ok := strings.CutPrefix(line, "What="); ok {
+			what = v
+		}
+		if v, ok := strings.CutPrefix(line, "Where="); ok {
+			where = v
+		}
+	}
+	if err := os.MkdirAll(where, 0o755); err != nil {
+		return err
+	}
+	d.mounted[name] = what + " " + where
+	d.writeMountTable()
+	return nil
+}
+
+func (d *fakeDocker) writeMountTable() {
+	var b strings.Builder
+	n := 40
+	for _, m := range d.mounted {
+		source, point, _ := strings.Cut(m, " ")
+		fmt.Fprintf(&b, "%d 25 254:%d / %s rw,relatime shared:1 - xfs %s rw,prjquota\n", n, n, point, source)
+		n++
+	}
+	d.write(d.mountTable, b.String())
 }
 
 func (d *fakeDocker) Close() {}
@@ -347,6 +410,7 @@ func (d *fakeDocker) host(f *runner.Fake) Host {
 		DataRoot: d.dataRoot,
 		Lock:     func(context.Context, hostlock.Owner) (func(), error) { return func() {}, nil },
 		Quiet:    Quiet{Proc: d.proc, MountTable: d.mountTable},
+		UnitDir:  d.unitDir,
 	}
 }
 

@@ -30,6 +30,7 @@ type Systemd interface {
 	Stop(ctx context.Context, name string, timeout time.Duration) error
 	Restart(ctx context.Context, name string, timeout time.Duration) error
 	ResetFailed(ctx context.Context, names ...string) error
+	DaemonReload(ctx context.Context) error
 	Close()
 }
 
@@ -66,6 +67,9 @@ type Host struct {
 	// Quiet reads the processes and the mount table: what still holds the
 	// data root once docker stopped, and what is mounted below it.
 	Quiet Quiet
+	// UnitDir is where the data root's mount unit and docker.service's
+	// drop-in go (data_root_device): /etc/systemd/system.
+	UnitDir string
 }
 
 // RealHost is this machine.
@@ -78,5 +82,6 @@ func RealHost() Host {
 		DataRoot: DefaultDataRoot,
 		Lock:     hostlock.At(hostlock.DefaultPath, hostlock.DefaultWait),
 		Quiet:    Quiet{Proc: "/proc", MountTable: mountinfo.SelfPath, Wait: 15 * time.Second},
+		UnitDir:  "/etc/systemd/system",
 	}
 }

@@ -82,6 +82,9 @@ func (j *job) predict() StorageState {
 	s := stateOf(j.c, j.obs, j.obs.Info, config)
 	s.ConfigBackup, s.DataRootBackup = j.configBackup, j.dataRootBackup
 	s.Carried = j.carryReport(false)
+	if j.mountNeeded() && j.restarts {
+		s.DataRootDevice = j.c.DataRootDevice
+	}
 	if j.restarts {
 		s.Running, s.Restarted, s.Driver = true, true, j.c.Driver
 		if j.obs.Info == nil || j.obs.Info.Driver != j.c.Driver || len(checkEngine(j.c, *j.obs.Info, false)) > 0 {
@@ -119,6 +122,11 @@ func (j *job) Reread(ctx context.Context) (StorageState, error) {
 		}
 	}
 	after := stateOf(j.c, j.obs, j.info, config)
+	if j.obs.Mount != nil {
+		if m, err := observeMount(j.h, j.c, j.obs.DataRoot); err == nil && m.OnDevice {
+			after.DataRootDevice = j.c.DataRootDevice
+		}
+	}
 	after.ConfigBackup, after.DataRootBackup = j.out.configBackup, j.out.dataRootBackup
 	after.Restarted, after.RolledBack = j.out.restarted, j.out.rolledBack
 	after.Carried = j.carryReport(true)

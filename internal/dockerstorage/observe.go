@@ -52,6 +52,9 @@ type Observed struct {
 	ForeignMounts []string
 	// Carry is what waits in the carry directory beside the data root.
 	Carry carryState
+	// Mount is the data root's mount and its unit files, when
+	// data_root_device is given (mount.go); nil otherwise.
+	Mount *mountState
 	// Images are the running engine's images, and CarryRoom the free
 	// space beside the data root, when a switch may carry them.
 	Images    []docker.Image
@@ -157,7 +160,12 @@ func observe(ctx context.Context, h Host, c Config, e EngineState) (*Observed, e
 	if obs.Carry, err = observeCarry(obs.DataRoot); err != nil {
 		return nil, err
 	}
-	if c.CarryImages && obs.DataRootHasContent && runsOtherStorage(c, e.Info) {
+	if c.DataRootDevice != "" {
+		if obs.Mount, err = observeMount(h, c, obs.DataRoot); err != nil {
+			return nil, err
+		}
+	}
+	if c.CarryImages && obs.DataRootHasContent && (runsOtherStorage(c, e.Info) || obs.Mount != nil && !obs.Mount.OnDevice) {
 		if obs.Images, err = h.Engine.Images(ctx); err != nil {
 			return nil, fmt.Errorf("listing docker's images to carry them (GET /images/json): %w", err)
 		}

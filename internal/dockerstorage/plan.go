@@ -16,18 +16,20 @@ type stepKind int
 
 // The steps, in the order a plan lists them.
 const (
-	stepExportImages stepKind = iota // export the images to the carry directory
-	stepStop                         // stop docker.service and docker.socket
-	stepStageVolumes                 // move the volumes to the carry directory
-	stepMoveDataRoot                 // rename the data root to a sibling
-	stepPlaceVolumes                 // move the volumes into the new data root
-	stepBackupConfig                 // copy daemon.json beside itself
-	stepWriteConfig                  // write the merged daemon.json
-	stepStart                        // start docker.service
-	stepRestart                      // restart docker.service
-	stepWait                         // wait for the Engine API
-	stepVerify                       // check GET /info against the request
-	stepLoadImages                   // load the carried images
+	stepExportImages    stepKind = iota // export the images to the carry directory
+	stepStop                            // stop docker.service and docker.socket
+	stepStageVolumes                    // move the volumes to the carry directory
+	stepMoveDataRoot                    // rename the data root to a sibling
+	stepMountDataRoot                   // mount data_root_device at the data root
+	stepWriteMountUnits                 // rewrite the mount unit and drop-in only
+	stepPlaceVolumes                    // move the volumes into the new data root
+	stepBackupConfig                    // copy daemon.json beside itself
+	stepWriteConfig                     // write the merged daemon.json
+	stepStart                           // start docker.service
+	stepRestart                         // restart docker.service
+	stepWait                            // wait for the Engine API
+	stepVerify                          // check GET /info against the request
+	stepLoadImages                      // load the carried images
 )
 
 // Plan is what a run will do (or, in check mode, would do): its steps,
@@ -89,10 +91,16 @@ func (j *job) makePlan() error {
 	// after docker was stopped is finished by the next), or when
 	// daemon.json's storage settings change (a file that only gains an
 	// explicit name for the driver already in use needs none).
-	restart := len(mismatch) > 0 || !obs.Running ||
+	// data_root_device not mounted at the data root yet needs docker
+	// stopped around the mount.
+	mountNeeded := obs.Mount != nil && !obs.Mount.OnDevice
+	restart := len(mismatch) > 0 || !obs.Running || mountNeeded ||
 		configChanged && !(obs.Running && sameStorage(obs, want))
-	if obs.Running && len(mismatch) == 0 && !configChanged {
+	if obs.Running && len(mismatch) == 0 && !configChanged && !mountNeeded {
 		j.summary = fmt.Sprintf("docker runs on %s as requested", describe(c))
+		if obs.Mount != nil && !obs.Mount.unitsCurrent() {
+			j.add(stepWriteMountUnits, "", "", "write %s and %s (they take effect at the next mount)", obs.Mount.UnitPath, obs.Mount.DropInPath)
+		}
 		if obs.Carry.pending() {
 			return j.planFinishCarry()
 		}
@@ -118,6 +126,9 @@ func (j *job) makePlan() error {
 		}
 		if move {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("restart=false: the data root %s was not moved aside although %s; run again with restart=true to switch cleanly", obs.DataRoot, why))
+		}
+		if mountNeeded {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("restart=false: data_root_device %s was not mounted at the data root %s (docker must stop for that); run again with restart=true", c.DataRootDevice, obs.DataRoot))
 		}
 		j.summary = fmt.Sprintf("%s asks for %s; docker was not restarted", c.ConfigPath, describe(c))
 		return nil
@@ -161,6 +172,7 @@ func (j *job) planRestart(move bool, why string) error {
 		j.add(stepStop, dockerService, "", "stop %s and %s", dockerService, dockerSocket)
 		j.addStage()
 		j.add(stepMoveDataRoot, obs.DataRoot, j.dataRootBackup, "move the data root %s aside to %s (%s)", obs.DataRoot, j.dataRootBackup, why)
+		j.addMount()
 		j.addPlace()
 		j.addConfigSteps()
 		j.add(stepStart, dockerService, "", "start %s", dockerService)
@@ -168,12 +180,14 @@ func (j *job) planRestart(move bool, why string) error {
 		// Volumes an earlier run left in transit go in while docker is
 		// stopped.
 		j.planPendingCarry()
-		if obs.Running && j.carry != nil && j.carry.place {
+		stopFirst := j.carry != nil && j.carry.place || j.mountNeeded()
+		if obs.Running && stopFirst {
 			j.add(stepStop, dockerService, "", "stop %s and %s", dockerService, dockerSocket)
 		}
+		j.addMount()
 		j.addPlace()
 		j.addConfigSteps()
-		if obs.Running && (j.carry == nil || !j.carry.place) {
+		if obs.Running && !stopFirst {
 			j.add(stepRestart, dockerService, "", "restart %s", dockerService)
 		} else {
 			j.add(stepStart, dockerService, "", "start %s", dockerService)
@@ -208,6 +222,17 @@ func (j *job) planFinishCarry() error {
 	return nil
 }
 
+// mountNeeded says data_root_device is not mounted at the data root yet.
+func (j *job) mountNeeded() bool { return j.obs.Mount != nil && !j.obs.Mount.OnDevice }
+
+// addMount appends the mount of data_root_device at the (empty) data root.
+func (j *job) addMount() {
+	if m := j.obs.Mount; j.mountNeeded() {
+		j.add(stepMountDataRoot, "", "", "mount %s at %s with %s (%s, and the drop-in %s that makes %s require it)",
+			j.c.DataRootDevice, j.obs.DataRoot, mountOptions, m.UnitPath, m.DropInPath, dockerService)
+	}
+}
+
 // addConfigSteps appends the backup and the write of daemon.json when it
 // changes.
 func (j *job) addConfigSteps() {
@@ -238,6 +263,9 @@ func refusals(c Config, obs *Observed) error {
 	}
 	if f := obs.Flags.ConfigFile; f != "" && filepath.Clean(f) != filepath.Clean(c.ConfigPath) {
 		return refuse("docker.service runs dockerd with --config-file %s (in %s), so dockerd never reads config_path %s: set config_path to %s", f, obs.Flags.ConfigFileSource, c.ConfigPath, f)
+	}
+	if err := mountRefusals(c, obs); err != nil {
+		return err
 	}
 	if c.Driver == Devicemapper {
 		pool := obs.Pool
@@ -273,6 +301,9 @@ func sameStorage(obs *Observed, want docker.Storage) bool {
 func needsFreshDataRoot(c Config, obs *Observed) (bool, string) {
 	if !obs.DataRootHasContent {
 		return false, ""
+	}
+	if obs.Mount != nil && !obs.Mount.OnDevice {
+		return true, fmt.Sprintf("data_root_device %s is mounted there next", c.DataRootDevice)
 	}
 	if obs.Running {
 		info := obs.Info
@@ -318,10 +349,18 @@ func checkEngine(c Config, info docker.Info, full bool) []string {
 	if info.Driver != c.Driver {
 		return []string{fmt.Sprintf("the storage driver is %q, not %q", info.Driver, c.Driver)}
 	}
-	if c.Driver != Devicemapper {
-		return nil
-	}
 	status := func(label string) string { v, _ := info.Status(label); return v }
+	if c.Driver != Devicemapper {
+		if c.DataRootDevice != "" && full {
+			if v := status("Backing Filesystem"); v != "xfs" {
+				bad = append(bad, fmt.Sprintf("Backing Filesystem is %q, not \"xfs\" (data_root_device's filesystem)", v))
+			}
+			if v := status("Supports d_type"); v != "true" {
+				bad = append(bad, fmt.Sprintf("Supports d_type is %q, not \"true\"", v))
+			}
+		}
+		return bad
+	}
 	if pool := status("Pool Name"); pool != c.PoolDMName {
 		bad = append(bad, fmt.Sprintf("Pool Name is %q, not %q", pool, c.PoolDMName))
 	}
@@ -350,6 +389,9 @@ func describe(c Config) string {
 	if c.Driver == Devicemapper {
 		return fmt.Sprintf("devicemapper with thin pool %s", c.PoolDMName)
 	}
+	if c.DataRootDevice != "" {
+		return fmt.Sprintf("%s with its data root on %s", c.Driver, c.DataRootDevice)
+	}
 	return c.Driver
 }
 
@@ -359,6 +401,9 @@ func describeStorage(s docker.Storage) string {
 
 // expectation says what verification checks.
 func expectation(c Config) string {
+	if c.Driver != Devicemapper && c.DataRootDevice != "" {
+		return fmt.Sprintf("Driver %s, Backing Filesystem xfs with d_type, on %s", c.Driver, c.DataRootDevice)
+	}
 	if c.Driver != Devicemapper {
 		return "Driver " + c.Driver
 	}

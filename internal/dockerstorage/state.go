@@ -19,8 +19,11 @@ type StorageState struct {
 	// metadata_space_total, deferred_removal_enabled, ...
 	DriverStatus map[string]string `json:"driver_status"`
 	DataRoot     string            `json:"data_root"`
-	ConfigPath   string            `json:"config_path"`
-	StorageOpts  []string          `json:"storage_opts"`
+	// DataRootDevice is data_root_device when it is mounted at the data
+	// root; empty otherwise.
+	DataRootDevice string   `json:"data_root_device"`
+	ConfigPath     string   `json:"config_path"`
+	StorageOpts    []string `json:"storage_opts"`
 	// ConfigBackup and DataRootBackup are where this run put the previous
 	// daemon.json and data root; empty when it did not.
 	ConfigBackup   string `json:"config_backup"`
@@ -44,6 +47,9 @@ func stateOf(c Config, obs *Observed, info *docker.Info, config *docker.DaemonJS
 	}
 	if s.StorageOpts == nil {
 		s.StorageOpts = []string{}
+	}
+	if obs.Mount != nil && obs.Mount.OnDevice {
+		s.DataRootDevice = c.DataRootDevice
 	}
 	s.Carried = CarryReport{Images: []string{}, Volumes: []string{}, NotCarried: []string{}}
 	if info != nil {

@@ -162,6 +162,22 @@ options:
         are.
     type: bool
     default: true
+  data_root_device:
+    description:
+      - With O(driver=overlay2), the block device that holds Docker's data root, for example the XFS volume
+        M(directlvm.docker.lvm_volume) makes (V(/dev/mapper/docker-data)). overlay2 on a volume of its own works on every Docker
+        version, Docker 25 and later included.
+      - A systemd mount unit named after the data root (V(var-lib-docker.mount)) mounts it there with C(defaults,prjquota), so that
+        C(overlay2.size) works, and the drop-in C(docker.service.d/directlvm-data-root.conf) makes C(docker.service) require that mount
+        (C(RequiresMountsFor)), so Docker never starts on the filesystem below, at boot or after a failed mount. Both are written in
+        C(/etc/systemd/system) and systemd is reloaded over D-Bus.
+      - When the device is not mounted at the data root yet, Docker is stopped, the data root is moved aside as for a driver switch
+        (the images exported and loaded back, the volumes copied onto the device with C(cp -a)), the device is mounted, and Docker
+        starts on it and is verified (Backing Filesystem V(xfs), C(d_type) supported). A failure unmounts the device, removes the unit
+        files and puts Docker back as it was.
+      - Refused, changing nothing, when the device does not exist, when it is mounted elsewhere, or when something else is mounted at
+        the data root.
+    type: path
 attributes:
   check_mode:
     description:
@@ -322,6 +338,11 @@ docker_storage:
       type: str
       returned: always
       sample: /var/lib/docker
+    data_root_device:
+      description: O(data_root_device) when it is mounted at the data root (in check mode, when the plan mounts it); empty otherwise.
+      type: str
+      returned: always
+      sample: /dev/mapper/docker-data
     config_path:
       description: The C(daemon.json) managed, as O(config_path).
       type: str
@@ -412,6 +433,7 @@ ansible_facts:
         driver: devicemapper
         driver_status: {pool_name: docker-thinpool, deferred_removal_enabled: "true", deferred_deletion_enabled: "true"}
         data_root: /var/lib/docker
+        data_root_device: ""
         config_path: /etc/docker/daemon.json
         storage_opts: [dm.thinpooldev=/dev/mapper/docker-thinpool, dm.use_deferred_removal=true, dm.use_deferred_deletion=true]
         config_backup: ""
