@@ -5,30 +5,23 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/directlvm/docker/internal/ansible"
-	"github.com/directlvm/docker/internal/blockdev"
-	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/lvm"
+	"github.com/directlvm/docker/internal/lvmvg"
 	"github.com/directlvm/docker/internal/module"
-	"github.com/directlvm/docker/internal/runner"
 )
 
 // Module is lvm_thinpool reaching the machine through h.
 func Module(h Host) ansible.Module {
 	return module.Definition[Options, Config, PoolState]{Name: Name, Spec: Spec(), ResultKey: "thinpool", FactKey: "directlvm_thinpool",
-		Lock: h.Lock, Run: h.Run, Parse: ParseConfig, Start: h.start}.Module()
+		Lock: h.Lock, Run: h.Run, Parse: ParseConfig, Start: func(ctx context.Context, req *ansible.Request, c Config) (module.Job[PoolState], error) {
+			return start(ctx, h, req, c)
+		}}.Module()
 }
 
 // RealHost is this machine.
-func RealHost() Host {
-	return Host{
-		Run:     runner.New(runner.Config{DefaultTimeout: 10 * time.Minute}),
-		Resolve: blockdev.Resolve,
-		Lock:    hostlock.At(hostlock.DefaultPath, hostlock.DefaultWait),
-	}
-}
+func RealHost() Host { return lvmvg.RealHost() }
 
 // job is one run: the request, the host and the plan.
 type job struct {
@@ -38,7 +31,7 @@ type job struct {
 }
 
 // start observes the host and plans.
-func (h Host) start(ctx context.Context, req *ansible.Request, c Config) (module.Job[PoolState], error) {
+func start(ctx context.Context, h Host, req *ansible.Request, c Config) (module.Job[PoolState], error) {
 	j := &job{h: h, c: c}
 	if c.Absent {
 		obs, err := observeForRemoval(ctx, h, c)

@@ -5,10 +5,8 @@ import (
 	"errors"
 
 	"github.com/directlvm/docker/internal/dmsetup"
-	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/lvmvg"
-	"github.com/directlvm/docker/internal/runner"
 )
 
 // Observed is the host's state as far as this module cares.
@@ -26,14 +24,8 @@ type Observed struct {
 // Device is one requested device and what stands on it (lvmvg).
 type Device = lvmvg.Device
 
-// Host is how the module reaches the machine: commands through the runner,
-// device paths through Resolve (blockdev.Resolve on a real host), and the
-// lock that keeps other runs of the collection off the host meanwhile.
-type Host struct {
-	Run     runner.Runner
-	Resolve func(path string) (string, error)
-	Lock    hostlock.Lock
-}
+// Host is how the module reaches the machine (lvmvg.Host).
+type Host = lvmvg.Host
 
 // observeForRemoval reads what removal needs: the LVM report and, when the
 // pool exists and is active, what device-mapper says it holds.

@@ -9,12 +9,33 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/directlvm/docker/internal/blockdev"
+	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/module"
 	"github.com/directlvm/docker/internal/runner"
 )
+
+// Host is how an LVM module reaches the machine: commands through the
+// runner, device paths through Resolve (blockdev.Resolve on a real host),
+// and the lock that keeps other runs of the collection off the host
+// meanwhile.
+type Host struct {
+	Run     runner.Runner
+	Resolve func(path string) (string, error)
+	Lock    hostlock.Lock
+}
+
+// RealHost is this machine.
+func RealHost() Host {
+	return Host{
+		Run:     runner.New(runner.Config{DefaultTimeout: 10 * time.Minute}),
+		Resolve: blockdev.Resolve,
+		Lock:    hostlock.At(hostlock.DefaultPath, hostlock.DefaultWait),
+	}
+}
 
 // Device is one requested device and what stands on it. Disk is read only
 // for devices that are not PVs yet: a PV of our VG is ours, and an orphan

@@ -5,31 +5,24 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/directlvm/docker/internal/ansible"
-	"github.com/directlvm/docker/internal/blockdev"
-	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/lvm"
+	"github.com/directlvm/docker/internal/lvmvg"
 	"github.com/directlvm/docker/internal/module"
-	"github.com/directlvm/docker/internal/runner"
 	"github.com/directlvm/docker/internal/xfs"
 )
 
 // Module is lvm_volume reaching the machine through h.
 func Module(h Host) ansible.Module {
 	return module.Definition[Options, Config, VolumeState]{Name: Name, Spec: Spec(), ResultKey: "volume", FactKey: "directlvm_volume",
-		Lock: h.Lock, Run: h.Run, Parse: ParseConfig, Start: h.start}.Module()
+		Lock: h.Lock, Run: h.Run, Parse: ParseConfig, Start: func(ctx context.Context, req *ansible.Request, c Config) (module.Job[VolumeState], error) {
+			return start(ctx, h, req, c)
+		}}.Module()
 }
 
 // RealHost is this machine.
-func RealHost() Host {
-	return Host{
-		Run:     runner.New(runner.Config{DefaultTimeout: 10 * time.Minute}),
-		Resolve: blockdev.Resolve,
-		Lock:    hostlock.At(hostlock.DefaultPath, hostlock.DefaultWait),
-	}
-}
+func RealHost() Host { return lvmvg.RealHost() }
 
 type job struct {
 	h    Host
@@ -37,7 +30,7 @@ type job struct {
 	plan *Plan
 }
 
-func (h Host) start(ctx context.Context, req *ansible.Request, c Config) (module.Job[VolumeState], error) {
+func start(ctx context.Context, h Host, req *ansible.Request, c Config) (module.Job[VolumeState], error) {
 	obs, err := observe(ctx, h, c, req.CheckMode)
 	if err != nil {
 		return nil, err

@@ -4,21 +4,13 @@ import (
 	"context"
 
 	"github.com/directlvm/docker/internal/blockdev"
-	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/lvmvg"
-	"github.com/directlvm/docker/internal/runner"
 	"github.com/directlvm/docker/internal/xfs"
 )
 
-// Host is how the module reaches the machine: commands through the runner,
-// device paths through Resolve (blockdev.Resolve on a real host), and the
-// lock that keeps other runs of the collection off the host meanwhile.
-type Host struct {
-	Run     runner.Runner
-	Resolve func(path string) (string, error)
-	Lock    hostlock.Lock
-}
+// Host is how the module reaches the machine (lvmvg.Host).
+type Host = lvmvg.Host
 
 // Observed is the host's state as far as this module cares.
 type Observed struct {

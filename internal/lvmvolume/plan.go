@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/directlvm/docker/internal/lvm"
@@ -178,18 +179,9 @@ func (p *planner) after() VolumeState {
 	}
 	s.Devices = append([]string{}, s.Devices...)
 	for _, d := range p.obs.Devices {
-		if !contains(s.Devices, d.Path) {
+		if !slices.Contains(s.Devices, d.Path) {
 			s.Devices = append(s.Devices, d.Path)
 		}
 	}
 	return s
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
