@@ -20,7 +20,7 @@ func execute(t *testing.T, f *runner.Fake, args map[string]any) map[string]any {
 
 // The volume as the guest showed it after lvcreate and mkfs.xfs: the
 // captured report of a 95%VG plain LV, named data; lsblk, wipefs and
-// xfs_db on its device.
+// xfs_info on its device.
 func reportWithData(t *testing.T) string {
 	return strings.NewReplacer(`"thinpool"`, `"data"`, "docker-thinpool", "docker-data").
 		Replace(string(lvmtest.Raw(t, lvmtest.DataLVOnly)))
@@ -30,13 +30,13 @@ const (
 	volumeDev   = "/dev/mapper/docker-data"
 	volumeLsblk = `{"blockdevices":[{"name":"/dev/mapper/docker-data","type":"lvm","size":4072669184,"fstype":"xfs","mountpoints":[null],"pkname":"/dev/vdb"}]}`
 	volumeXFS   = `{"signatures":[{"device":"dm-0","offset":"0x0","type":"xfs","uuid":"3e8f6a3c-8f0e-4d1a-9a55-0d4c1c3b5a10","label":null}]}`
-	volumeDB    = "dblocks = 994304\nblocksize = 4096\nversionnum [0xb4b5+0x18a] = V5,NLINK,DIRV2,ATTR,ALIGN,LOGV2,EXTFLG,MOREBITS,ATTR2,LAZYSBCOUNT,PROJID32BIT,CRC,FTYPE,FINOBT,SPARSE_INODES,REFLINK,INOBTCNT,BIGTIME\n"
+	volumeInfo  = "meta-data=/dev/mapper/docker-data isize=512    agcount=4, agsize=248576 blks\ndata     =                       bsize=4096   blocks=994304, imaxpct=25\nnaming   =version 2              bsize=4096   ascii-ci=0, ftype=1\n"
 )
 
 func expectVolumeRead(f *runner.Fake) {
 	f.Expect("lsblk", "--json", "--bytes", "--paths", "--output", "NAME,TYPE,SIZE,FSTYPE,MOUNTPOINTS,PKNAME", volumeDev).Stdout(volumeLsblk)
 	f.Expect("wipefs", "--no-act", "--json", volumeDev).Stdout(volumeXFS)
-	f.Expect("xfs_db", "-r", "-c", "sb 0", "-c", "p dblocks blocksize", "-c", "version", volumeDev).Stdout(volumeDB)
+	f.Expect("xfs_info", volumeDev).Stdout(volumeInfo)
 }
 
 // createTheVolume runs the module on a host whose VG exists without the

@@ -61,7 +61,11 @@ func readVolume(ctx context.Context, h Host, rep *lvm.Report, c Config) (*blockd
 	}
 	for _, s := range d.SignatureTypes() {
 		if s == "xfs" {
-			sb, err := xfs.Read(ctx, h.Run, lv.DMPath)
+			mountpoint := ""
+			if len(d.Mountpoints) > 0 {
+				mountpoint = d.Mountpoints[0]
+			}
+			sb, err := xfs.Read(ctx, h.Run, lv.DMPath, mountpoint)
 			if err != nil {
 				return nil, nil, err
 			}

@@ -1,4 +1,4 @@
-// Package xfs spells the XFS tools this project runs (mkfs.xfs, xfs_db,
+// Package xfs spells the XFS tools this project runs (mkfs.xfs, xfs_info,
 // xfs_growfs) and reads what they print. overlay2 needs d_type, which XFS
 // has with ftype=1 (mkfs.xfs's default since xfsprogs 3.2.3); prjquota,
 // a mount option, lets docker enforce overlay2.size.
@@ -28,54 +28,63 @@ func MkfsArgv(dev string) []string {
 // grows only while mounted.
 func GrowfsArgv(mountpoint string) []string { return []string{"xfs_growfs", mountpoint} }
 
-// dbArgv reads the superblock read-only: the data section's size in
-// blocks, the block size, and the feature names (`version` prints FTYPE
-// when directory entries carry the file type).
-func dbArgv(dev string) []string {
-	return []string{"xfs_db", "-r", "-c", "sb 0", "-c", "p dblocks blocksize", "-c", "version", dev}
-}
+// infoArgv reads the filesystem's geometry: where it is mounted through
+// the kernel (XFS_IOC_FSGEOMETRY), so that a filesystem just grown online
+// shows its new size, which the on-disk superblock may not show yet;
+// where it is not, from the device (xfs_info runs xfs_db read-only).
+func infoArgv(devOrMountpoint string) []string { return []string{"xfs_info", devOrMountpoint} }
 
 // Superblock is what the project reads of an XFS filesystem.
 type Superblock struct {
-	SizeBytes int64 // the data section: dblocks × blocksize
+	SizeBytes int64 // the data section: blocks × bsize
 	// FType says directory entries carry the file type (d_type), which
 	// overlay2 requires.
 	FType bool
 }
 
-// Read reads the superblock of the XFS on dev (mounted or not).
-func Read(ctx context.Context, r runner.Runner, dev string) (Superblock, error) {
-	res, err := r.Run(ctx, runner.Command(dbArgv(dev)...))
-	if err != nil {
-		return Superblock{}, fmt.Errorf("reading the XFS superblock of %s: %w", dev, err)
+// Read reads the geometry of the XFS on dev, through mountpoint when it is
+// mounted ("" when not).
+func Read(ctx context.Context, r runner.Runner, dev, mountpoint string) (Superblock, error) {
+	target := dev
+	if mountpoint != "" {
+		target = mountpoint
 	}
-	return parseDB(string(res.Stdout))
+	res, err := r.Run(ctx, runner.Command(infoArgv(target)...))
+	if err != nil {
+		return Superblock{}, fmt.Errorf("reading the XFS geometry of %s: %w", dev, err)
+	}
+	return parseInfo(string(res.Stdout))
 }
 
-// parseDB reads xfs_db's "dblocks = N", "blocksize = N" and
-// "versionnum [0x...] = V5,NLINK,...,FTYPE,..." lines.
-func parseDB(out string) (Superblock, error) {
-	var blocks, size int64
+// parseInfo reads xfs_info's "data = bsize=4096 blocks=2097152, ..." and
+// "naming = version 2 bsize=4096 ascii-ci=0, ftype=1" lines.
+func parseInfo(out string) (Superblock, error) {
 	var sb Superblock
+	var blocks, size int64
 	for _, line := range strings.Split(out, "\n") {
-		key, val, ok := strings.Cut(line, "=")
+		section, rest, ok := strings.Cut(line, "=")
 		if !ok {
 			continue
 		}
-		key, val = strings.TrimSpace(key), strings.TrimSpace(val)
-		switch {
-		case key == "dblocks":
-			blocks, _ = strconv.ParseInt(val, 10, 64)
-		case key == "blocksize":
-			size, _ = strconv.ParseInt(val, 10, 64)
-		case strings.HasPrefix(key, "versionnum"):
-			for _, f := range strings.Split(val, ",") {
-				sb.FType = sb.FType || f == "FTYPE"
+		section = strings.TrimSpace(section)
+		fields := strings.FieldsFunc(rest, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' })
+		for _, f := range fields {
+			k, v, ok := strings.Cut(f, "=")
+			if !ok {
+				continue
+			}
+			switch {
+			case section == "data" && k == "bsize":
+				size, _ = strconv.ParseInt(v, 10, 64)
+			case section == "data" && k == "blocks":
+				blocks, _ = strconv.ParseInt(v, 10, 64)
+			case section == "naming" && k == "ftype":
+				sb.FType = v == "1"
 			}
 		}
 	}
 	if blocks <= 0 || size <= 0 {
-		return Superblock{}, fmt.Errorf("xfs_db printed no dblocks and blocksize: %q", strings.TrimSpace(out))
+		return Superblock{}, fmt.Errorf("xfs_info printed no data section size: %q", strings.TrimSpace(out))
 	}
 	sb.SizeBytes = blocks * size
 	return sb, nil
