@@ -31,7 +31,7 @@ func TestEachRolePhaseHasItsTagAndTheChecksAlwaysRunOnThisCore(t *testing.T) {
 			out: []string{"Thin pool on the devices", "Autoextend profile on the pool"},
 		},
 		"packages,profile": {
-			in:  []string{"Install LVM and the thin-provisioning tools", "Autoextend profile on the pool"},
+			in:  []string{"Install the packages the modules need", "Autoextend profile on the pool"},
 			out: []string{"Thin pool on the devices", "Docker on devicemapper with the thin pool"},
 		},
 	} {
