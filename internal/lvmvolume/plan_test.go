@@ -192,3 +192,15 @@ func TestBadOptionsAreNamedAllAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// On a direct-lvm host (the captured runbook pool: 95%VG data, 1%VG
+// metadata and its spare on one 4 GiB disk) the volume does not fit beside
+// the pool: refused, naming the sizes, before any change.
+func TestOnADirectLVMHostTheVolumeDoesNotFitBesideThePool(t *testing.T) {
+	rep := report(t, lvmtest.Pool)
+	obs := &Observed{LVM: rep, Devices: []lvmvg.Device{pvOf(t, rep, "/dev/vdb")}}
+	p, err := PlanPresent(config(t, vdb), obs, nil)
+	moduletest.AssertRefused(t, p, err, "volume docker/data does not fit in volume group docker", "size=100%VG needs 4.0 GiB", "add a disk")
+	p, err = PlanPresent(config(t, map[string]any{"devices": []string{"/dev/vdb"}, "size": "100%FREE"}), obs, nil)
+	moduletest.AssertRefused(t, p, err, "less than the 300 MiB mkfs.xfs needs")
+}
