@@ -111,8 +111,13 @@ func observeMount(h Host, c Config, dataRoot string) (*mountState, error) {
 	}
 	root := filepath.Clean(dataRoot)
 	for _, mt := range mounts {
-		real, err := filepath.EvalSymlinks(mt.Source)
-		same := m.DeviceExists && err == nil && real == device
+		// Only a device path can be the device: "overlay", "proc" and
+		// the like are no paths to resolve.
+		same := false
+		if m.DeviceExists && filepath.IsAbs(mt.Source) {
+			real, err := filepath.EvalSymlinks(mt.Source)
+			same = err == nil && real == device
+		}
 		switch {
 		case mt.Point == root:
 			m.DataRootSource, m.OnDevice = mt.Source, same

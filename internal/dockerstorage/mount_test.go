@@ -1,6 +1,7 @@
 package dockerstorage
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -74,22 +75,10 @@ func TestCheckModeOnAVolumeSaysTheMountAndChangesNothing(t *testing.T) {
 		t.Fatalf("result: %v", res)
 	}
 	assertSays(t, strings.Join(asStrings(must[[]any](t, res, "actions")), "\n"), "mount "+args["data_root_device"].(string)+" at "+d.dataRoot+" with defaults,prjquota")
-	if after := tree(t, filepath.Dir(filepath.Dir(filepath.Dir(d.dataRoot)))); !mapsEqual(before, after) {
+	if after := tree(t, filepath.Dir(filepath.Dir(filepath.Dir(d.dataRoot)))); !maps.Equal(before, after) {
 		t.Errorf("check mode changed files")
 	}
 	assertCalls(t, d)
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 func TestAVolumeThatCannotBeTheDataRootIsRefusedBeforeAnyChange(t *testing.T) {

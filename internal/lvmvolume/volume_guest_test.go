@@ -113,7 +113,8 @@ func TestGuestAVolumeWithXFSIsMadeOnABlankDiskAndARerunChangesNothing(t *testing
 // through a mount of the module's own, which is gone afterwards.
 func TestGuestTheVolumeAndItsXFSGrowWithTheVGMountedOrNot(t *testing.T) {
 	disks := guesttest.Disks(t, 3)
-	mustSucceed(t, first(t, disks[:1]), true)
+	created, _ := runReal(t, map[string]any{"devices": disks[:1]})
+	mustSucceed(t, created, true)
 
 	dir := mountVolume(t)
 	if err := os.WriteFile(dir+"/keep", []byte("kept\n"), 0o644); err != nil {
@@ -145,11 +146,6 @@ func TestGuestTheVolumeAndItsXFSGrowWithTheVGMountedOrNot(t *testing.T) {
 	}
 	res, _ = runReal(t, map[string]any{"devices": disks})
 	mustSucceed(t, res, false)
-}
-
-func first(t *testing.T, disks []string) map[string]any {
-	res, _ := runReal(t, map[string]any{"devices": disks})
-	return res
 }
 
 func stringsOf(v any) []string {
