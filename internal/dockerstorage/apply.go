@@ -206,7 +206,9 @@ func (j *job) startDocker(ctx context.Context, restart bool) error {
 	if err != nil {
 		return err
 	}
-	if j.obs.Socket.ActiveState == "active" {
+	// An enabled socket stopped by an earlier run (state=released) is
+	// started again too.
+	if j.obs.Socket.ActiveState == "active" || j.obs.Socket.UnitFileState == "enabled" {
 		return j.sd.Start(ctx, dockerSocket, t)
 	}
 	return nil
@@ -236,8 +238,6 @@ func (j *job) withJournal(startFailed bool, do func(context.Context) error) func
 	}
 }
 
-// stopDocker stops docker.service, and docker.socket when the host has it
-// (a client connecting to the socket would start docker again).
 // stopDocker stops docker.socket first, so that no client starts dockerd
 // again through it, then docker.service.
 func (j *job) stopDocker(ctx context.Context) error {

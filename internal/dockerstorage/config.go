@@ -50,6 +50,7 @@ func Spec() ansible.Spec {
 			"verify":             {Type: ansible.TypeBool, Default: true},
 			"rollback":           {Type: ansible.TypeBool, Default: true},
 			"data_root_device":   {Type: ansible.TypePath},
+			"state":              {Type: ansible.TypeStr, Default: "present", Choices: []any{"present", "released"}},
 		},
 		RequiredIf:        []ansible.RequiredIf{{Key: "driver", Value: Devicemapper, Requires: []string{"thinpool_device"}}},
 		SupportsCheckMode: true,
@@ -62,7 +63,11 @@ type Config struct {
 	// exist yet is then expected (an earlier task would have made it), not
 	// refused.
 	CheckMode bool
-	Driver    string
+	// Released is state=released: docker is stopped off its storage, its
+	// images exported, so that what lies under it can be replaced
+	// (release.go); the next run with state=present finishes the switch.
+	Released bool
+	Driver   string
 	// ThinpoolDevice is thinpool_device as given; PoolDMName is the pool's
 	// device-mapper name (docker-thinpool), which docker reports as its
 	// "Pool Name"; PoolDevice is /dev/mapper/PoolDMName, what
@@ -110,6 +115,7 @@ type Options struct {
 	Verify                bool     `ansible:"verify"`
 	Rollback              bool     `ansible:"rollback"`
 	DataRootDevice        string   `ansible:"data_root_device"`
+	State                 string   `ansible:"state"`
 	Given                 ansible.Given
 }
 
@@ -158,8 +164,13 @@ func ParseConfig(o Options) (Config, error) {
 		Verify:           o.Verify,
 		Rollback:         o.Rollback,
 		DataRootDevice:   o.DataRootDevice,
+		Released:         o.State == "released",
 	}
 	var bad module.Problems
+
+	if c.Released && c.DataRootDevice != "" {
+		bad.Add("data_root_device is an option of state=present: state=released only stops docker with its images exported; leave data_root_device out, and give it to the state=present run that follows")
+	}
 
 	if c.Driver == Devicemapper && o.Given["data_root_device"] {
 		bad.Add("data_root_device is an option of driver=overlay2: devicemapper keeps images in its thin pool, not in the data root; leave data_root_device out, or set driver=overlay2")

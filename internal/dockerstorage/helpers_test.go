@@ -45,6 +45,7 @@ type fakeDocker struct {
 	version          string
 
 	running, socketActive bool
+	socketEnabled         bool // docker.socket is enabled (started at boot)
 	driver                string
 	info                  docker.Info
 
@@ -214,7 +215,11 @@ func (d *fakeDocker) Unit(_ context.Context, name string) (systemd.UnitState, er
 		}
 		return u, nil
 	case dockerSocket:
-		return systemd.UnitState{Name: name, LoadState: "loaded", ActiveState: active(d.socketActive)}, nil
+		u := systemd.UnitState{Name: name, LoadState: "loaded", ActiveState: active(d.socketActive)}
+		if d.socketEnabled {
+			u.UnitFileState = "enabled"
+		}
+		return u, nil
 	}
 	return systemd.UnitState{Name: name, LoadState: "not-found", ActiveState: "inactive"}, nil
 }

@@ -85,6 +85,9 @@ func (j *job) predict() StorageState {
 	if j.mountNeeded() && j.restarts {
 		s.DataRootDevice = j.c.DataRootDevice
 	}
+	if j.c.Released && len(j.plan.Steps) > 0 {
+		s.Running, s.Driver, s.DriverStatus = false, config.StorageDriver(), map[string]string{}
+	}
 	if j.restarts {
 		s.Running, s.Restarted, s.Driver = true, true, j.c.Driver
 		if j.obs.Info == nil || j.obs.Info.Driver != j.c.Driver || len(checkEngine(j.c, *j.obs.Info, false)) > 0 {
@@ -112,12 +115,15 @@ func (j *job) Reread(ctx context.Context) (StorageState, error) {
 	}
 	j.info = j.out.info
 	if j.info == nil && !j.out.failed {
-		if j.out.restarted {
+		switch {
+		case j.c.Released && j.out.touchedDocker:
+			// stopped: nothing to ask the engine.
+		case j.out.restarted:
 			// verify=false: report what docker says anyway.
 			if i, err := j.h.Engine.Info(ctx); err == nil {
 				j.info = &i
 			}
-		} else {
+		default:
 			j.info = j.obs.Info
 		}
 	}

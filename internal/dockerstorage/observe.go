@@ -165,7 +165,10 @@ func observe(ctx context.Context, h Host, c Config, e EngineState) (*Observed, e
 			return nil, err
 		}
 	}
-	if c.CarryImages && obs.DataRootHasContent && (runsOtherStorage(c, e.Info) || obs.Mount != nil && !obs.Mount.OnDevice) {
+	// Only a running docker lists its images: a stopped one (released, or
+	// cut) carries what an earlier run exported, if anything.
+	moves := c.Released && !obs.Carry.Export || runsOtherStorage(c, e.Info) || obs.Mount != nil && !obs.Mount.OnDevice
+	if c.CarryImages && obs.DataRootHasContent && e.Info != nil && moves {
 		if obs.Images, err = h.Engine.Images(ctx); err != nil {
 			return nil, fmt.Errorf("listing docker's images to carry them (GET /images/json): %w", err)
 		}

@@ -66,6 +66,11 @@ func stamp(t time.Time) string { return t.Format("20060102T150405") }
 // start names the backups.
 func (j *job) makePlan() error {
 	c, obs, now := j.c, j.obs, j.start
+	if c.Released {
+		j.configBefore, j.configAfter = obs.ConfigBytes, obs.ConfigBytes
+		j.plan = &Plan{Rollback: c.Rollback}
+		return j.planRelease()
+	}
 	if err := refusals(c, obs); err != nil {
 		return err
 	}

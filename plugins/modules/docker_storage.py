@@ -178,6 +178,22 @@ options:
       - Refused, changing nothing, when the device does not exist, when it is mounted elsewhere, or when something else is mounted at
         the data root.
     type: path
+  state:
+    description:
+      - V(present) sets Docker's storage up as the other options ask.
+      - V(released) only stops Docker off its storage, so that the storage under it can be replaced (the way off devicemapper, where the
+        thin pool gives its space to the XFS volume, M(directlvm.docker.lvm_volume) O(directlvm.docker.lvm_volume#module:replaces_thinpool)).
+        The tagged images are exported into C(DATAROOT.directlvm-carry) through the Engine API, then C(docker.socket) and
+        C(docker.service) are stopped and stay stopped. The data root, the volumes and C(daemon.json) are left as they are, so a host
+        released but not switched starts Docker on its old storage again.
+      - The next run with V(present) finds the export and finishes the switch (the volumes moved, the images loaded); an enabled
+        C(docker.socket) is started again then.
+      - Unlike a switch, a release refuses when the images cannot be exported (not enough room beside the data root), since replacing
+        the storage destroys them; O(carry_images=false) releases Docker without them. A release of a Docker already stopped changes
+        nothing. Only O(carry_images), O(config_path) and O(restart_timeout) matter with V(released); give the O(driver) Docker moves to.
+    type: str
+    choices: [present, released]
+    default: present
 attributes:
   check_mode:
     description:
