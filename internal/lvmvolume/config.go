@@ -26,14 +26,15 @@ const OwnerTag = "directlvm.docker"
 func Spec() ansible.Spec {
 	return ansible.Spec{
 		Options: map[string]ansible.Option{
-			"devices":         {Type: ansible.TypeList, Elements: ansible.TypePath, Required: true},
-			"vg":              {Type: ansible.TypeStr, Default: "docker"},
-			"lv":              {Type: ansible.TypeStr, Default: "data"},
-			"size":            {Type: ansible.TypeStr, Default: "100%VG"},
-			"fstype":          {Type: ansible.TypeStr, Default: "xfs", Choices: []any{"xfs"}},
-			"wipe_signatures": {Type: ansible.TypeBool, Default: true},
-			"force":           {Type: ansible.TypeBool, Default: false},
-			"grow":            {Type: ansible.TypeBool, Default: true},
+			"devices":           {Type: ansible.TypeList, Elements: ansible.TypePath, Required: true},
+			"vg":                {Type: ansible.TypeStr, Default: "docker"},
+			"lv":                {Type: ansible.TypeStr, Default: "data"},
+			"size":              {Type: ansible.TypeStr, Default: "100%VG"},
+			"fstype":            {Type: ansible.TypeStr, Default: "xfs", Choices: []any{"xfs"}},
+			"wipe_signatures":   {Type: ansible.TypeBool, Default: true},
+			"force":             {Type: ansible.TypeBool, Default: false},
+			"grow":              {Type: ansible.TypeBool, Default: true},
+			"replaces_thinpool": {Type: ansible.TypeStr},
 		},
 		SupportsCheckMode: true,
 	}
@@ -49,6 +50,7 @@ type Options struct {
 	WipeSignatures bool     `ansible:"wipe_signatures"`
 	Force          bool     `ansible:"force"`
 	Grow           bool     `ansible:"grow"`
+	ReplacesPool   string   `ansible:"replaces_thinpool"`
 }
 
 // Config is the validated request.
@@ -61,17 +63,29 @@ type Config struct {
 	WipeSignatures bool
 	Force          bool
 	Grow           bool
+	// ReplacesPool is the thin pool in VG whose place the volume takes
+	// (replace.go): removed once docker no longer uses it, its space
+	// given to the volume. Empty for none.
+	ReplacesPool string
+	// CheckMode is set for a check-mode run: a docker still on the pool to
+	// replace is then a warning (an earlier task would have stopped it).
+	CheckMode bool
 }
 
 // ParseConfig validates the options and reports every problem at once.
 func ParseConfig(o Options) (Config, error) {
 	c := Config{Devices: o.Devices, VG: o.VG, LV: o.LV, FSType: o.FSType,
-		WipeSignatures: o.WipeSignatures, Force: o.Force, Grow: o.Grow}
+		WipeSignatures: o.WipeSignatures, Force: o.Force, Grow: o.Grow, ReplacesPool: o.ReplacesPool}
 	var bad module.Problems
 	for option, name := range map[string]string{"vg": c.VG, "lv": c.LV} {
 		if !lvm.ValidName(name) {
 			bad.Add("%s=%q is not a valid LVM name: use letters, digits and + _ . - (not starting with -)", option, name)
 		}
+	}
+	if c.ReplacesPool != "" && !lvm.ValidName(c.ReplacesPool) {
+		bad.Add("replaces_thinpool=%q is not a valid LVM name: give the thin pool's LV name in vg, e.g. thinpool", c.ReplacesPool)
+	} else if c.ReplacesPool != "" && c.ReplacesPool == c.LV {
+		bad.Add("replaces_thinpool=%q names the volume itself (lv): give the thin pool the volume takes the place of", c.ReplacesPool)
 	}
 	var err error
 	if c.Size, err = lvm.ParseSize(o.Size); err != nil {

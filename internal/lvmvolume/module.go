@@ -10,6 +10,7 @@ import (
 	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/lvmvg"
 	"github.com/directlvm/docker/internal/module"
+	"github.com/directlvm/docker/internal/systemd"
 	"github.com/directlvm/docker/internal/xfs"
 )
 
@@ -22,7 +23,9 @@ func Module(h Host) ansible.Module {
 }
 
 // RealHost is this machine.
-func RealHost() Host { return lvmvg.RealHost() }
+func RealHost() Host {
+	return Host{Host: lvmvg.RealHost(), Units: systemd.ConnectAs[Units]}
+}
 
 type job struct {
 	h    Host
@@ -31,6 +34,7 @@ type job struct {
 }
 
 func start(ctx context.Context, h Host, req *ansible.Request, c Config) (module.Job[VolumeState], error) {
+	c.CheckMode = req.CheckMode
 	obs, err := observe(ctx, h, c, req.CheckMode)
 	if err != nil {
 		return nil, err

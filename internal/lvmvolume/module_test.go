@@ -9,13 +9,14 @@ import (
 	"github.com/directlvm/docker/internal/hostlock"
 	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/lvm/lvmtest"
+	"github.com/directlvm/docker/internal/lvmvg"
 	"github.com/directlvm/docker/internal/runner"
 )
 
 func execute(t *testing.T, f *runner.Fake, args map[string]any) map[string]any {
 	t.Helper()
 	lock := func(context.Context, hostlock.Owner) (func(), error) { return func() {}, nil }
-	return ansibletest.Run(t, Module(Host{Run: f, Resolve: func(p string) (string, error) { return p, nil }, Lock: lock}), args)
+	return ansibletest.Run(t, Module(Host{Host: lvmvg.Host{Run: f, Resolve: func(p string) (string, error) { return p, nil }, Lock: lock}}), args)
 }
 
 // The volume as the guest showed it after lvcreate and mkfs.xfs: the

@@ -9,8 +9,13 @@ import (
 	"github.com/directlvm/docker/internal/xfs"
 )
 
-// Host is how the module reaches the machine (lvmvg.Host).
-type Host = lvmvg.Host
+// Host is how the module reaches the machine: LVM and the disks
+// (lvmvg.Host), and systemd's units, read only when a thin pool is to be
+// replaced (replace.go).
+type Host struct {
+	lvmvg.Host
+	Units func(ctx context.Context) (Units, error)
+}
 
 // Observed is the host's state as far as this module cares.
 type Observed struct {
@@ -21,6 +26,8 @@ type Observed struct {
 	// when it has one.
 	Volume *blockdev.Device
 	FS     *xfs.Superblock
+	// Pool is the thin pool replaces_thinpool names, while it exists.
+	Pool *replacedPool
 	// Warnings are what observing found worth saying.
 	Warnings []string
 }
@@ -38,6 +45,9 @@ func observe(ctx context.Context, h Host, c Config, checkMode bool) (*Observed, 
 		obs.Warnings = append(obs.Warnings, warning)
 	}
 	if obs.Devices, err = lvmvg.Observe(ctx, h.Run, h.Resolve, rep, c.Devices); err != nil {
+		return nil, err
+	}
+	if obs.Pool, err = observePool(ctx, h, rep, c); err != nil {
 		return nil, err
 	}
 	obs.Volume, obs.FS, err = readVolume(ctx, h, rep, c)

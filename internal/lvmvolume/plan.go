@@ -48,6 +48,11 @@ func PlanPresent(c Config, obs *Observed, run runner.Runner) (*Plan, error) {
 	p.plan.Add(vgp.Steps...)
 	p.plan.Warnings = append(p.plan.Warnings, vgp.Warnings...)
 	p.vg = vgp.VG
+	if obs.Pool != nil {
+		if err := p.replacePool(obs.Pool); err != nil {
+			return nil, err
+		}
+	}
 	if lv, ok := obs.LVM.LV(c.VG, c.LV); ok {
 		err = p.existing(lv)
 	} else {
@@ -177,6 +182,7 @@ func (p *planner) after() VolumeState {
 	if p.obs.FS == nil || p.sizeBytes-p.obs.FS.SizeBytes >= xfs.MinGrowBytes {
 		s.FSSizeBytes = p.sizeBytes
 	}
+	s.ReplacesThinpool = ""
 	s.Devices = append([]string{}, s.Devices...)
 	for _, d := range p.obs.Devices {
 		if !slices.Contains(s.Devices, d.Path) {

@@ -22,6 +22,9 @@ type VolumeState struct {
 	Mountpoints []string `json:"mountpoints"`
 	Devices     []string `json:"devices"`
 	VGFreeBytes int64    `json:"vg_free_bytes"`
+	// ReplacesThinpool is the thin pool replaces_thinpool names (VG/POOL)
+	// while it still exists; empty once it is gone.
+	ReplacesThinpool string `json:"replaces_thinpool"`
 }
 
 // stateOf puts together what the report and the volume's device say.
@@ -31,6 +34,9 @@ func stateOf(rep *lvm.Report, c Config, vol *blockdev.Device, fs *xfs.Superblock
 		s.VGFreeBytes = vg.FreeBytes
 		s.Devices = rep.PVsOf(c.VG)
 		slices.Sort(s.Devices)
+	}
+	if _, ok := rep.LV(c.VG, c.ReplacesPool); c.ReplacesPool != "" && ok {
+		s.ReplacesThinpool = c.VG + "/" + c.ReplacesPool
 	}
 	lv, ok := rep.LV(c.VG, c.LV)
 	if !ok {
@@ -51,15 +57,19 @@ func stateOf(rep *lvm.Report, c Config, vol *blockdev.Device, fs *xfs.Superblock
 
 // diffView is what a diff compares: free space moves on its own.
 func (s VolumeState) diffView() map[string]any {
-	if !s.Present {
-		return map[string]any{"present": false}
+	v := map[string]any{"present": false}
+	if s.Present {
+		v = map[string]any{
+			"present":       true,
+			"volume":        s.VG + "/" + s.Name,
+			"devices":       s.Devices,
+			"size_bytes":    s.SizeBytes,
+			"fstype":        s.FSType,
+			"fs_size_bytes": s.FSSizeBytes,
+		}
 	}
-	return map[string]any{
-		"present":       true,
-		"volume":        s.VG + "/" + s.Name,
-		"devices":       s.Devices,
-		"size_bytes":    s.SizeBytes,
-		"fstype":        s.FSType,
-		"fs_size_bytes": s.FSSizeBytes,
+	if s.ReplacesThinpool != "" {
+		v["thin pool to replace"] = s.ReplacesThinpool
 	}
+	return v
 }

@@ -85,6 +85,19 @@ options:
       - With O(grow=false) such disks are left alone with a warning and the volume keeps its size.
     type: bool
     default: true
+  replaces_thinpool:
+    description:
+      - The thin pool in O(vg) whose place the volume takes, when a host leaves devicemapper (e.g. V(thinpool), the pool
+        M(directlvm.docker.lvm_thinpool) made). While it exists it is removed, with the devicemapper data docker left in it, and
+        its space goes to the volume.
+      - It is removed only once docker no longer uses it. The module refuses while C(docker.service) or C(docker.socket) is active
+        or any thin device of the pool is active (read with C(dmsetup)), and for a pool holding LVM thin volumes. In check mode
+        these are warnings, since an earlier task stops docker in a real run.
+      - Export docker's images and stop docker first with M(directlvm.docker.docker_storage) O(directlvm.docker.docker_storage#module:state=released);
+        the role's overlay2 mode does both in order. Remove the pool's profile afterwards with M(directlvm.docker.lvm_profile)
+        O(directlvm.docker.lvm_profile#module:state=absent).
+      - Once the pool is gone the option does nothing, so later runs stay idempotent.
+    type: str
 attributes:
   check_mode:
     description: Reads the state and returns the commands it would run in RV(actions) without running any of them.
@@ -209,6 +222,11 @@ volume:
       type: int
       returned: always
       sample: 0
+    replaces_thinpool:
+      description: The thin pool O(replaces_thinpool) names (VG/POOL) while it still exists; empty once it is gone.
+      type: str
+      returned: always
+      sample: ""
 ansible_facts:
   description: Facts set on the host.
   returned: always
@@ -236,10 +254,11 @@ ansible_facts:
         mountpoints: []
         devices: [/dev/vdb]
         vg_free_bytes: 0
+        replaces_thinpool: ""
 diff:
   description:
     - The volume before and after. Without a volume, a side holds only present (false); otherwise present, volume (VG/LV), devices,
-      size_bytes, fstype and fs_size_bytes.
+      size_bytes, fstype and fs_size_bytes, and the thin pool to replace while it exists.
   returned: in diff mode
   type: dict
   contains:
