@@ -71,3 +71,12 @@ func (j *job) planRelease() error {
 	}
 	return nil
 }
+
+// FaultName is how the fault hook knows a release: as
+// docker_storage@released, apart from the switch that follows it.
+func (j *job) FaultName() string {
+	if j.c.Released {
+		return Name + "@released"
+	}
+	return Name
+}

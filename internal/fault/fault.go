@@ -5,7 +5,8 @@
 //
 //	DIRECTLVM_DOCKER_FAULT=MODULE:STEP:KIND
 //
-// MODULE is the module's name (docker_storage), STEP counts its plan's
+// MODULE is the module's name (docker_storage; docker_storage@released for
+// its release, which runs before the switch), STEP counts its plan's
 // steps from 1, and KIND is "kill" (the module SIGKILLs itself) or
 // "powercut" (the kernel reboots at once, without syncing or unmounting,
 // through /proc/sysrq-trigger).

@@ -66,6 +66,13 @@ type Noter[S any] interface {
 	Notes(s S) []string
 }
 
+// FaultNamer is a Job that one module runs in more than one role (e.g.
+// docker_storage's state=released before the switch): the fault hook
+// (package fault) knows the run by this name instead of the module's.
+type FaultNamer interface {
+	FaultName() string
+}
+
 // Explainer is a Job that words its own failure message: the driver hands
 // it the failed step, and the rollback when there was one, before it
 // re-reads the state.
@@ -123,7 +130,11 @@ func (d Definition[O, C, S]) run(ctx context.Context, req *ansible.Request) (*an
 		return res, nil
 	}
 
-	done, stepErr := apply(ctx, d.Run, plan, job, func(step int) { req.Fault.After(d.Name, step) })
+	faultName := d.Name
+	if f, ok := job.(FaultNamer); ok {
+		faultName = f.FaultName()
+	}
+	done, stepErr := apply(ctx, d.Run, plan, job, func(step int) { req.Fault.After(faultName, step) })
 	res.Changed = len(done) > 0
 	if stepErr != nil {
 		var failure error = stepErr
