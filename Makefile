@@ -167,8 +167,12 @@ guest-test: $(GUEST) ## build the guest image if needed, boot one guest, run eve
 # make test runs docker_storage's kill rows of the first (in the guest
 # tests); make role-faults runs the role's FAULT_ROWS (one power-cut row: it
 # boots a guest and runs the role uncut first, about 7 minutes), and make
-# faults all of them. The role's row left make test when the bullseye and
-# trixie guests came in, to keep it under 60 minutes cold.
+# faults all of them, on both journeys: JOURNEY=direct-lvm (overlay2 ->
+# direct-lvm) and JOURNEY=overlay2 (that direct-lvm host off devicemapper,
+# onto overlay2 on the volume that takes the pool's place; each row first
+# runs the role to make the direct-lvm host). make leave-faults runs the
+# second journey's rows alone. The role's row left make test when the
+# bullseye and trixie guests came in, to keep it under 60 minutes cold.
 FAULT_PACKAGES := ./internal/lvmthinpool ./internal/lvmprofile ./internal/dockerstorage
 FAULT_ROWS   := docker_storage:write:powercut
 FAULTS       := bin/faults
@@ -176,18 +180,23 @@ FAULTS       := bin/faults
 $(FAULTS): $(shell find tools/faults tools/guest internal/runner -name '*.go' -o -name '*.sh' -o -name '*.yml' 2>/dev/null) go.mod
 	CGO_ENABLED=0 $(GO) build -o $@ ./tools/faults/cmd/faults
 
-.PHONY: faults role-faults
+.PHONY: faults role-faults leave-faults
 faults: binaries venv $(GUEST) $(FAULTS) $(COLLECTION_LINK) ## every step of every module cut: each module killed, then the role killed and power-cut (longer than make test's rows)
 	$(GUEST) image
 	@start=$$(date +%s); \
 	$(GUEST) session -- $(GUEST) test --disks 12 --run '^(TestFaults|TestGuest.*KilledAfter)' $(FAULT_PACKAGES) || exit 1; \
 	echo "faults: the modules' kill matrix took $$(( $$(date +%s) - start ))s"; \
-	$(MAKE) --no-print-directory role-faults ROWS=all
+	$(MAKE) --no-print-directory role-faults ROWS=all JOURNEY=direct-lvm
+	$(MAKE) --no-print-directory role-faults ROWS=all JOURNEY=overlay2
 
 ROWS ?= $(FAULT_ROWS)
-role-faults: binaries venv $(GUEST) $(FAULTS) $(COLLECTION_LINK) ## the role's fault matrix, rows ROWS (default FAULT_ROWS; ROWS=all for every one)
+JOURNEY ?= direct-lvm
+role-faults: binaries venv $(GUEST) $(FAULTS) $(COLLECTION_LINK) ## the role's fault matrix on JOURNEY (direct-lvm, or overlay2: off devicemapper), rows ROWS (default FAULT_ROWS; ROWS=all for every one)
 	$(GUEST) image
-	$(GUEST) session -- $(FAULTS) --rows '$(ROWS)' --ansible-playbook $(VENV)/bin/ansible-playbook --collections $(COLLECTIONS)
+	$(GUEST) session -- $(FAULTS) --journey $(JOURNEY) --rows '$(ROWS)' --ansible-playbook $(VENV)/bin/ansible-playbook --collections $(COLLECTIONS)
+
+leave-faults: ## the way off devicemapper cut after every step, killed and power-cut (make role-faults JOURNEY=overlay2 ROWS=all)
+	$(MAKE) --no-print-directory role-faults JOURNEY=overlay2 ROWS=$(if $(filter command line,$(origin ROWS)),$(ROWS),all)
 
 # make test runs SCENARIOS (on bookworm: the converge from scratch with check
 # mode and the runbook's loop-lvm starting point, carried; the default

@@ -27,6 +27,8 @@ var (
 // Options say what to run and where the tools are.
 type Options struct {
 	Image guest.Image
+	// Journey is the way the role takes the host (Journeys).
+	Journey Journey
 	// Rows is "all", "every" or a list of points (see Select).
 	Rows string
 	// WorkDir receives the guest's state, the playbook and every run's log.
@@ -142,14 +144,14 @@ func (m *matrix) setUp(ctx context.Context) error {
 // uncut runs the role on the starting host without a fault: it must
 // converge and then change nothing; the steps it took are the rows.
 func (m *matrix) uncut(ctx context.Context) ([]Step, error) {
-	if _, err := m.ssh(ctx, guestDir+"/reset.sh"); err != nil {
+	if err := m.reset(ctx, "uncut", m.disk(0)); err != nil {
 		return nil, err
 	}
 	first := m.play(ctx, "uncut-1", m.disk(0), "")
 	if first.Err != nil {
 		return nil, fmt.Errorf("the role does not converge on the starting host even uncut: %s (log in %s)", first.Failure(), m.o.WorkDir)
 	}
-	steps, err := first.Steps()
+	steps, err := first.Steps(m.o.Journey)
 	if err != nil {
 		return nil, err
 	}
@@ -163,14 +165,14 @@ func (m *matrix) uncut(ctx context.Context) ([]Step, error) {
 // converged, or what went wrong; err is for a guest that cannot go on.
 func (m *matrix) row(ctx context.Context, n int, p Point) (string, error) {
 	disk := m.disk(n)
-	if _, err := m.ssh(ctx, guestDir+"/reset.sh"); err != nil {
+	name := fmt.Sprintf("row%02d-%s-%d-%s", n, p.Module, p.N, p.Kind)
+	if err := m.reset(ctx, name, disk); err != nil {
 		return "", err
 	}
 	boot, err := m.vm.BootID(ctx)
 	if err != nil {
 		return "", err
 	}
-	name := fmt.Sprintf("row%02d-%s-%d-%s", n, p.Module, p.N, p.Kind)
 	cut := m.play(ctx, name+"-cut", disk, p.Env())
 	if cut.Err == nil {
 		return fmt.Sprintf("not cut: the run finished (is there a step %d?)", p.N), nil
@@ -195,6 +197,22 @@ func (m *matrix) row(ctx context.Context, n int, p Point) (string, error) {
 	return m.converged(ctx, name, disk)
 }
 
+// reset makes the journey's starting host on disk: reset.sh, then the
+// journey's setup run of the role, uncut.
+func (m *matrix) reset(ctx context.Context, name, disk string) error {
+	if _, err := m.ssh(ctx, guestDir+"/reset.sh"); err != nil {
+		return err
+	}
+	if m.o.Journey.Setup == "" {
+		return nil
+	}
+	if setup := m.playAs(ctx, name+"-setup", disk, "", m.o.Journey.Setup); setup.Err != nil {
+		return fmt.Errorf("making the starting host (the role with direct_lvm_driver=%s): %s (log in %s)", m.o.Journey.Setup, setup.Failure(), m.o.WorkDir)
+	}
+	_, err := m.ssh(ctx, "sync")
+	return err
+}
+
 // converged runs the role again (it must succeed), once more (it must
 // change nothing), and checks the host.
 func (m *matrix) converged(ctx context.Context, name, disk string) (string, error) {
@@ -216,73 +234,27 @@ func (m *matrix) converged(ctx context.Context, name, disk string) (string, erro
 	if err != nil {
 		return "", err
 	}
-	if bad := judge(out, m.otherSum); len(bad) > 0 {
+	if bad := judge(m.o.Journey, out, m.otherSum); len(bad) > 0 {
 		return strings.Join(bad, "; "), nil
 	}
 	return "", nil
 }
 
-// judge compares check.sh's report with what a converged host shows.
-func judge(report, otherSum string) []string {
-	facts := map[string][]string{}
-	for _, line := range strings.Split(strings.TrimSpace(report), "\n") {
-		k, v, _ := strings.Cut(line, ": ")
-		facts[k] = append(facts[k], strings.TrimSpace(v))
-	}
-	one := func(k string) string {
-		if v := facts[k]; len(v) == 1 {
-			return v[0]
-		}
-		return strings.Join(facts[k], " | ")
-	}
-	var bad []string
-	if v := one("pool"); v != "thin,pool monitored docker-thinpool" {
-		bad = append(bad, fmt.Sprintf("the pool is %q, not a monitored thin pool with profile docker-thinpool", v))
-	}
-	if v := one("docker"); v != "devicemapper docker-thinpool" {
-		bad = append(bad, fmt.Sprintf("docker runs on %q, not devicemapper with docker-thinpool", v))
-	}
-	if v := one("container"); !strings.HasPrefix(v, "ran on /dev/mapper/docker-") {
-		bad = append(bad, fmt.Sprintf("a container did not run on a thin device of the pool: %q", v))
-	}
-	if v := one("image"); v != "tiny:1" {
-		bad = append(bad, fmt.Sprintf("the image tiny:1 was not carried onto the pool: %q", v))
-	}
-	if v, ok := facts["carry left"]; ok {
-		bad = append(bad, fmt.Sprintf("/var/lib/docker.directlvm-carry is left behind holding %q", v))
-	}
-	// The volume is carried into the new data root; the container's
-	// layer stays in the one moved aside.
-	var volume, layers []string
-	for _, f := range facts["kept"] {
-		if strings.Contains(f, "/volumes/") {
-			volume = append(volume, f)
-		} else {
-			layers = append(layers, f)
-		}
-	}
-	if len(volume) != 1 || volume[0] != "/var/lib/docker/volumes/keep/_data/kept.txt" {
-		bad = append(bad, fmt.Sprintf("the volume keep (its kept.txt) is not in the new data root, and only there: %q", volume))
-	}
-	if len(layers) != 1 || !strings.HasPrefix(layers[0], "/var/lib/docker.directlvm-") {
-		bad = append(bad, fmt.Sprintf("the container's layer (its kept.txt) is not in one moved-aside data root: %q", layers))
-	}
-	if v := one("other disk"); v != otherSum {
-		bad = append(bad, fmt.Sprintf("the other disk changed: sha256 %s, was %s", v, otherSum))
-	}
-	return bad
+// play runs the role of the journey once with the fault point env (""
+// for none) and keeps its output in WorkDir/NAME.log.
+func (m *matrix) play(ctx context.Context, name, disk, fault string) Play {
+	return m.playAs(ctx, name, disk, fault, m.o.Journey.Driver)
 }
 
-// play runs the role once with the fault point env ("" for none) and
-// keeps its output in WorkDir/NAME.log.
-func (m *matrix) play(ctx context.Context, name, disk, fault string) Play {
+// playAs is play with direct_lvm_driver=driver.
+func (m *matrix) playAs(ctx context.Context, name, disk, fault, driver string) Play {
 	ctl, err := os.MkdirTemp("", "faults-ssh-")
 	if err != nil {
 		return Play{Err: err}
 	}
 	defer os.RemoveAll(ctl)
 	argv := []string{m.o.AnsiblePlaybook, "-v", "-i", filepath.Join(m.o.WorkDir, "inventory.ini"),
-		"-e", "matrix_disk=" + disk, filepath.Join(m.o.WorkDir, "role.yml")}
+		"-e", "matrix_disk=" + disk, "-e", "matrix_driver=" + driver, filepath.Join(m.o.WorkDir, "role.yml")}
 	if fault != "" {
 		argv = append(argv, "-e", "matrix_fault="+fault)
 	}

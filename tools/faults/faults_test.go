@@ -20,7 +20,7 @@ func readPlay(t *testing.T, name string) Play {
 }
 
 func TestTheRowsAreTheStepsAnUncutRunOfTheRoleTook(t *testing.T) {
-	steps, err := readPlay(t, "uncut.log").Steps()
+	steps, err := readPlay(t, "uncut.log").Steps(Journeys["direct-lvm"])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestTheRowsAreTheStepsAnUncutRunOfTheRoleTook(t *testing.T) {
 }
 
 func TestARowIsNamedByStepNumberOrByTheStartOfItsText(t *testing.T) {
-	steps, _ := readPlay(t, "uncut.log").Steps()
+	steps, _ := readPlay(t, "uncut.log").Steps(Journeys["direct-lvm"])
 	rows, err := Select(steps, "docker_storage:write:powercut, lvm_thinpool:5:kill")
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +100,7 @@ other disk: 5e3a
 `
 
 func TestAConvergedHostPassesAndEachShortfallIsNamed(t *testing.T) {
-	if bad := judge(converged, "5e3a"); len(bad) != 0 {
+	if bad := judge(Journeys["direct-lvm"], converged, "5e3a"); len(bad) != 0 {
 		t.Errorf("a converged host failed: %q", bad)
 	}
 	cases := map[string]struct{ from, to, says string }{
@@ -118,7 +118,7 @@ func TestAConvergedHostPassesAndEachShortfallIsNamed(t *testing.T) {
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			report := strings.Replace(converged, c.from, c.to, 1)
-			bad := judge(report, "5e3a")
+			bad := judge(Journeys["direct-lvm"], report, "5e3a")
 			if len(bad) != 1 || !strings.Contains(bad[0], c.says) {
 				t.Errorf("judge said %q, want one finding saying %q", bad, c.says)
 			}
@@ -129,7 +129,7 @@ func TestAConvergedHostPassesAndEachShortfallIsNamed(t *testing.T) {
 func TestTheTableHasOneLinePerStepAndOneColumnPerCut(t *testing.T) {
 	s := Step{Module: "docker_storage", N: 2, What: "move the data root /var/lib/docker aside"}
 	var b bytes.Buffer
-	Table(&b, []Outcome{
+	Table(&b, Journeys["direct-lvm"], []Outcome{
 		{Point: Point{Step: s, Kind: "kill"}, OK: true, Says: "converged"},
 		{Point: Point{Step: s, Kind: "powercut"}, Says: "the next run failed: boom"},
 		{Point: Point{Step: Step{Module: "lvm_thinpool", N: 1, What: "pvcreate /dev/vdc"}, Kind: "kill"}, OK: true},

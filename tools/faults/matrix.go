@@ -20,9 +20,6 @@ import (
 	"time"
 )
 
-// The modules of the role, in the order it runs them.
-var modules = []string{"lvm_thinpool", "lvm_profile", "docker_storage"}
-
 // Kinds of cut, as package fault names them.
 var kinds = []string{"kill", "powercut"}
 
@@ -121,8 +118,8 @@ func describeSteps(steps []Step) string {
 	return strings.Join(b, ", ")
 }
 
-// Table prints step × kind → result.
-func Table(w io.Writer, outcomes []Outcome) {
+// Table prints step × kind → result, the steps in journey j's order.
+func Table(w io.Writer, j Journey, outcomes []Outcome) {
 	byStep := map[Step]map[string]Outcome{}
 	var steps []Step
 	for _, o := range outcomes {
@@ -132,19 +129,11 @@ func Table(w io.Writer, outcomes []Outcome) {
 		}
 		byStep[o.Step][o.Kind] = o
 	}
-	order := func(m string) int {
-		for i, x := range modules {
-			if x == m {
-				return i
-			}
+	sort.SliceStable(steps, func(a, b int) bool {
+		if x, y := j.order(steps[a].Module), j.order(steps[b].Module); x != y {
+			return x < y
 		}
-		return len(modules)
-	}
-	sort.SliceStable(steps, func(i, j int) bool {
-		if a, b := order(steps[i].Module), order(steps[j].Module); a != b {
-			return a < b
-		}
-		return steps[i].N < steps[j].N
+		return steps[a].N < steps[b].N
 	})
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "module\tstep\t%s\n", strings.Join(kinds, "\t"))

@@ -54,11 +54,13 @@ func (p Play) Failure() string {
 }
 
 // resultKeys name each module by the key of its state in its result.
-var resultKeys = map[string]string{"thinpool": "lvm_thinpool", "profile": "lvm_profile", "docker_storage": "docker_storage"}
+var resultKeys = map[string]string{"thinpool": "lvm_thinpool", "profile": "lvm_profile", "volume": "lvm_volume", "docker_storage": "docker_storage"}
 
-// Steps reads the steps each module took from the results ansible
-// printed (run with -v and results as one-line JSON).
-func (p Play) Steps() ([]Step, error) {
+// Steps reads the steps each module of journey j took from the results
+// ansible printed (run with -v and results as one-line JSON).
+// docker_storage's release is docker_storage@released, as the fault hook
+// names it.
+func (p Play) Steps(j Journey) ([]Step, error) {
 	var steps []Step
 	seen := map[string]bool{}
 	for _, line := range strings.Split(p.Output, "\n") {
@@ -71,7 +73,13 @@ func (p Play) Steps() ([]Step, error) {
 			continue
 		}
 		for key, module := range resultKeys {
-			if _, ok := res[key]; !ok || seen[module] {
+			if _, ok := res[key]; !ok {
+				continue
+			}
+			if released(res["invocation"]) {
+				module += "@released"
+			}
+			if seen[module] {
 				continue
 			}
 			var actions []string
@@ -85,10 +93,20 @@ func (p Play) Steps() ([]Step, error) {
 			}
 		}
 	}
-	for _, m := range modules {
+	for _, m := range j.Modules {
 		if !seen[m] {
 			return nil, fmt.Errorf("no result of %s in the role's output (was it run with -v?)", m)
 		}
 	}
 	return steps, nil
+}
+
+// released says whether a result's invocation ran with state=released.
+func released(invocation json.RawMessage) bool {
+	var inv struct {
+		ModuleArgs struct {
+			State string `json:"state"`
+		} `json:"module_args"`
+	}
+	return json.Unmarshal(invocation, &inv) == nil && inv.ModuleArgs.State == "released"
 }

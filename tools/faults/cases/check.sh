@@ -4,6 +4,10 @@
 # holds a filesystem and must be untouched.
 set -uo pipefail
 echo "pool: $(lvs --noheadings -o lv_layout,seg_monitor,lv_profile docker/thinpool 2>&1 | xargs)"
+echo "lvs: $(lvs -a --noheadings -o lv_name docker 2>&1 | xargs)"
+echo "vg free extents: $(vgs --noheadings -o vg_free_count docker 2>&1 | xargs)"
+echo "profile file: $([ -e /etc/lvm/profile/docker-thinpool.profile ] && echo present || echo absent)"
+echo "data root: $(findmnt -n -o SOURCE,FSTYPE /var/lib/docker | xargs) $(findmnt -n -o OPTIONS /var/lib/docker | tr ',' '\n' | grep -x prjquota)"
 echo "docker: $(docker info --format '{{.Driver}} {{range .DriverStatus}}{{if eq (index . 0) "Pool Name"}}{{index . 1}}{{end}}{{end}}' 2>&1)"
 # tiny:1 was carried over from overlay2 (before anything imports it again).
 echo "image: $(docker image inspect --format '{{join .RepoTags ","}}' tiny:1 2>&1)"
