@@ -139,3 +139,63 @@ func TestTheTableHasOneLinePerStepAndOneColumnPerCut(t *testing.T) {
 		t.Errorf("table:\n%s", b.String())
 	}
 }
+
+// uncut-overlay2.log is the role's overlay2 mode on the direct-lvm host
+// the role made (the overlay2 journey's uncut run on the guest).
+func TestTheOverlay2JourneysRowsAreItsModulesStepsInTurn(t *testing.T) {
+	steps, err := readPlay(t, "uncut-overlay2.log").Steps(Journeys["overlay2"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range steps {
+		got = append(got, s.Module+":"+strings.Fields(s.What)[0])
+	}
+	want := "docker_storage@released:export docker_storage@released:stop lvm_volume:lvremove lvm_volume:lvcreate lvm_volume:mkfs.xfs lvm_profile:remove " +
+		"docker_storage:stop docker_storage:move docker_storage:move docker_storage:mount docker_storage:move docker_storage:copy docker_storage:write docker_storage:start docker_storage:wait docker_storage:verify docker_storage:load"
+	if strings.Join(got, " ") != want {
+		t.Errorf("steps:\n  %s\nwant:\n  %s", strings.Join(got, " "), want)
+	}
+	rows, err := Select(steps, "docker_storage@released:2:powercut,docker_storage:2:kill")
+	if err != nil || len(rows) != 2 || rows[0].Env() != "docker_storage@released:2:powercut" || rows[1].What != "move the volumes (keep) out of the data root to /var/lib/docker.directlvm-carry/volumes" {
+		t.Errorf("rows: %+v, %v", rows, err)
+	}
+}
+
+const convergedOverlay2 = `pool: Failed to find logical volume "docker/thinpool"
+lvs: data
+vg free extents: 0
+profile file: absent
+data root: /dev/mapper/docker-data xfs prjquota
+docker: overlay2
+image: tiny:1
+container: ran on overlay
+kept: /var/lib/docker/volumes/keep/_data/kept.txt
+kept: /var/lib/docker.directlvm-20261130T132841/overlay2/0f3e/diff/kept.txt
+other disk: 5e3a
+`
+
+func TestAHostOffDevicemapperPassesAndEachShortfallIsNamed(t *testing.T) {
+	j := Journeys["overlay2"]
+	if bad := judge(j, convergedOverlay2, "5e3a"); len(bad) != 0 {
+		t.Errorf("a converged host failed: %q", bad)
+	}
+	cases := map[string]struct{ from, to, says string }{
+		"pool left":          {"lvs: data", "lvs: data thinpool", "not the volume data alone"},
+		"space not given":    {"vg free extents: 0", "vg free extents: 42", "did not take the pool's space"},
+		"profile left":       {"profile file: absent", "profile file: present", "profile file is present"},
+		"not mounted":        {"data root: /dev/mapper/docker-data xfs prjquota", "data root:  ", "not the volume's XFS"},
+		"no project quota":   {"xfs prjquota", "xfs", "not the volume's XFS with prjquota"},
+		"still devicemapper": {"docker: overlay2", "docker: devicemapper docker-thinpool", "not overlay2"},
+		"container failed":   {"ran on overlay", "Error response from daemon", "did not run on overlay2"},
+		"image lost":         {"image: tiny:1", "image: Error: No such image: tiny:1", "tiny:1 was not carried"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			bad := judge(j, strings.Replace(convergedOverlay2, c.from, c.to, 1), "5e3a")
+			if len(bad) != 1 || !strings.Contains(bad[0], c.says) {
+				t.Errorf("judge said %q, want one finding saying %q", bad, c.says)
+			}
+		})
+	}
+}

@@ -59,7 +59,7 @@ var resultKeys = map[string]string{"thinpool": "lvm_thinpool", "profile": "lvm_p
 // Steps reads the steps each module of journey j took from the results
 // ansible printed (run with -v and results as one-line JSON).
 // docker_storage's release is docker_storage@released, as the fault hook
-// names it.
+// names it: the first of its two runs.
 func (p Play) Steps(j Journey) ([]Step, error) {
 	var steps []Step
 	seen := map[string]bool{}
@@ -76,8 +76,13 @@ func (p Play) Steps(j Journey) ([]Step, error) {
 			if _, ok := res[key]; !ok {
 				continue
 			}
-			if released(res["invocation"]) {
-				module += "@released"
+			// A module the journey runs more than once (docker_storage's
+			// release, then its switch) is each of its runs in turn.
+			for _, m := range j.Modules {
+				if base, _, _ := strings.Cut(m, "@"); base == module && !seen[m] {
+					module = m
+					break
+				}
 			}
 			if seen[module] {
 				continue
@@ -99,14 +104,4 @@ func (p Play) Steps(j Journey) ([]Step, error) {
 		}
 	}
 	return steps, nil
-}
-
-// released says whether a result's invocation ran with state=released.
-func released(invocation json.RawMessage) bool {
-	var inv struct {
-		ModuleArgs struct {
-			State string `json:"state"`
-		} `json:"module_args"`
-	}
-	return json.Unmarshal(invocation, &inv) == nil && inv.ModuleArgs.State == "released"
 }
