@@ -75,7 +75,7 @@ func TestARowIsNamedByStepNumberOrByTheStartOfItsText(t *testing.T) {
 
 func TestAKilledModuleAndAPowerCutAreToldApart(t *testing.T) {
 	killed := readPlay(t, "killed.log")
-	if !killed.Killed("docker_storage") || killed.Killed("lvm_thinpool") {
+	if !killed.Killed("docker_storage") || killed.Killed("lvm_thinpool") || !killed.Killed("docker_storage@released") {
 		t.Error("the kill of docker_storage is not recognised as such")
 	}
 	cut := readPlay(t, "powercut.log")

@@ -31,7 +31,10 @@ func (p Play) Recap() (changed, unreachable, failed int, ok bool) {
 
 // Killed says whether the module's task failed because its process died
 // by SIGKILL (the action plugin reports exit 137 and no JSON result).
+// module is as the fault hook names it: docker_storage@released is a run
+// of docker_storage.
 func (p Play) Killed(module string) bool {
+	module, _, _ = strings.Cut(module, "@")
 	return regexp.MustCompile(`MODULE FAILURE: directlvm\.docker\.` + regexp.QuoteMeta(module) + ` \(.*\) exited 137 without printing its JSON result`).MatchString(p.Output)
 }
 
