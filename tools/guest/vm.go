@@ -108,6 +108,12 @@ func Start(ctx context.Context, r runner.Runner, o Options) (*VM, error) {
 	pidFile := filepath.Join(dir, "qemu.pid")
 	argv := qemuArgv(o, vm, overlay, pidFile)
 	if _, err := r.Run(ctx, runner.Cmd{Argv: argv, Timeout: time.Minute}); err != nil {
+		// Interrupted while qemu daemonized: its child (a session of its
+		// own) may run on, and nobody else knows its PID.
+		if pid, perr := readPID(pidFile); perr == nil {
+			vm.PID = pid
+			vm.kill()
+		}
 		return nil, fmt.Errorf("starting qemu: %w", err)
 	}
 	pid, err := readPID(pidFile)
