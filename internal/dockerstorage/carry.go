@@ -169,7 +169,7 @@ func (j *job) planCarry() {
 	} else if obs.Running {
 		cp.tags, cp.untagged = imageTags(obs.Images)
 		if len(cp.tags) > 0 {
-			need := imagesSize(obs.Images) + imagesSize(obs.Images)/10 + carryRoomMargin
+			need := exportRoom(obs.Images)
 			if obs.CarryRoom < need {
 				cp.skipped = fmt.Sprintf("carry_images: exporting %d image(s) needs about %s in %s, which has %s free: nothing was carried; the images, containers and volumes stay in the old data root %s (free space there and switch again, or docker save/load them by hand from a docker started on it)",
 					len(cp.tags), humanBytes(need), filepath.Dir(cp.dir), humanBytes(obs.CarryRoom), j.dataRootBackup)
@@ -234,6 +234,13 @@ func imagesSize(images []docker.Image) int64 {
 		}
 	}
 	return n
+}
+
+// exportRoom is the room an export of the tagged images needs beside the
+// data root: their size, a tenth more, and a margin.
+func exportRoom(images []docker.Image) int64 {
+	n := imagesSize(images)
+	return n + n/10 + carryRoomMargin
 }
 
 func humanBytes(n int64) string {

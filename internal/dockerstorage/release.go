@@ -49,7 +49,7 @@ func (j *job) planRelease() error {
 	case obs.Running:
 		cp.tags, cp.untagged = imageTags(obs.Images)
 		if len(cp.tags) > 0 {
-			need := imagesSize(obs.Images) + imagesSize(obs.Images)/10 + carryRoomMargin
+			need := exportRoom(obs.Images)
 			if obs.CarryRoom < need {
 				return refuse("exporting docker's %d image(s) needs about %s in %s, which has %s free, and the storage under docker is to be replaced, which destroys them: free space there and run again, or set carry_images=false to release docker without its images",
 					len(cp.tags), humanBytes(need), filepath.Dir(cp.dir), humanBytes(obs.CarryRoom))
