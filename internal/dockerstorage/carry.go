@@ -505,6 +505,11 @@ func (j *job) loadImages(ctx context.Context) error {
 	}
 	r.Seconds += time.Since(began).Seconds()
 	f.Close()
+	// dockerd wrote the images through the page cache: a power cut now
+	// would lose them (the overlay2 journey's fault matrix lost tiny:1's
+	// layers so, after the export was gone). They are made durable before
+	// the export, their only other copy, is removed.
+	syscall.Sync()
 	for _, name := range []string{carryImages, carryManifest} {
 		if err := atomicfile.Remove(filepath.Join(cp.dir, name)); err != nil {
 			return err
