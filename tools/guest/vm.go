@@ -16,8 +16,10 @@ import (
 	"github.com/directlvm/docker/internal/runner"
 )
 
-// Disk is one blank data disk attached to the guest. Inside the guest it
-// is /dev/disk/by-id/virtio-<Serial>.
+// Disk is one data disk attached to the guest: a blank one, or, when File
+// names a disk image that exists, that image as it is (Reinstall keeps a
+// guest's disks this way). Inside the guest it is
+// /dev/disk/by-id/virtio-<Serial>.
 type Disk struct {
 	Serial    string `json:"serial"`
 	SizeBytes int64  `json:"size_bytes"`
@@ -38,6 +40,9 @@ type Options struct {
 	// its kernel is told to (a power cut through /proc/sysrq-trigger);
 	// otherwise QEMU exits then.
 	Reboot bool
+	// SSHPort is the host port forwarded to the guest's SSH; 0 takes a
+	// free one.
+	SSHPort int
 }
 
 // VM is a running (or stopped) guest. It is saved as state.json in its
@@ -53,13 +58,16 @@ type VM struct {
 	Console  string `json:"console_log"`
 	QMP      string `json:"qmp_socket"`
 	Disks    []Disk `json:"disks"`
+	// Reboot is Options.Reboot: the guest restarts when it reboots.
+	Reboot bool `json:"reboot,omitempty"`
 
 	run runner.Runner
 }
 
-// Start boots a guest from a fresh copy-on-write overlay of img and blank
-// sparse data disks. It returns once QEMU runs; call WaitReady next. On
-// error nothing is left running.
+// Start boots a guest from a fresh copy-on-write overlay of img and its
+// data disks: blank sparse ones, or the kept images that Disk.File names.
+// It returns once QEMU runs; call WaitReady next. On error nothing is left
+// running.
 func Start(ctx context.Context, r runner.Runner, o Options) (*VM, error) {
 	if o.MemoryMiB == 0 {
 		o.MemoryMiB = 2048
@@ -77,7 +85,7 @@ func Start(ctx context.Context, r runner.Runner, o Options) (*VM, error) {
 	if st, err := Load(dir); err == nil && st.Alive() {
 		return nil, fmt.Errorf("a guest from %s is still running (pid %d); stop it with `guest down --state %s`", dir, st.PID, dir)
 	}
-	vm := &VM{StateDir: dir, User: "root", Address: "127.0.0.1", run: r,
+	vm := &VM{StateDir: dir, User: "root", Address: "127.0.0.1", run: r, Reboot: o.Reboot,
 		Key:     filepath.Join(dir, "id_ed25519"),
 		Console: filepath.Join(dir, "console.log"),
 		QMP:     filepath.Join(dir, "qmp.sock"),
@@ -94,17 +102,26 @@ func Start(ctx context.Context, r runner.Runner, o Options) (*VM, error) {
 		return nil, fmt.Errorf("root disk overlay: %w", err)
 	}
 	for _, d := range o.Disks {
-		d.File = filepath.Join(dir, "disk-"+d.Serial+".img")
-		if err := blankDisk(d.File, d.SizeBytes); err != nil {
-			return nil, err
+		if d.File != "" {
+			if _, err := os.Stat(d.File); err != nil {
+				return nil, fmt.Errorf("kept disk %s: %w", d.Serial, err)
+			}
+		} else {
+			d.File = filepath.Join(dir, "disk-"+d.Serial+".img")
+			if err := blankDisk(d.File, d.SizeBytes); err != nil {
+				return nil, err
+			}
 		}
 		vm.Disks = append(vm.Disks, d)
 	}
-	port, err := freePort()
-	if err != nil {
-		return nil, err
+	vm.SSHPort = o.SSHPort
+	if vm.SSHPort == 0 {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		vm.SSHPort = port
 	}
-	vm.SSHPort = port
 	pidFile := filepath.Join(dir, "qemu.pid")
 	argv := qemuArgv(o, vm, overlay, pidFile)
 	if _, err := r.Run(ctx, runner.Cmd{Argv: argv, Timeout: time.Minute}); err != nil {
@@ -337,11 +354,16 @@ func (vm *VM) ConsoleTail(n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// Stop shuts the guest down: a clean poweroff over SSH, a bounded wait,
-// then QEMU's monitor "quit", then SIGKILL of its PID. It always ends with
-// the process gone (or says why not), and removes the disk images.
+// Stop shuts the guest down (PowerOff) and removes its disk images.
 func (vm *VM) Stop(ctx context.Context) error {
 	defer vm.removeDisks()
+	return vm.PowerOff(ctx)
+}
+
+// PowerOff shuts the guest down and keeps its disks: a clean poweroff over
+// SSH, a bounded wait, then QEMU's monitor "quit", then SIGKILL of its
+// PID. It always ends with the process gone (or says why not).
+func (vm *VM) PowerOff(ctx context.Context) error {
 	if !vm.Alive() {
 		return nil
 	}

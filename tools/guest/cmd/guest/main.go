@@ -4,8 +4,10 @@
 //
 //	guest image [--suite S]                  build (or find) the cached image, print its directory
 //	                                         (every subcommand that boots takes --suite: bullseye, bookworm, trixie)
-//	guest up --state DIR [--disk SERIAL:SIZE]...  boot a guest, wait until ready, print state JSON
+//	guest up --state DIR [--disk SERIAL:SIZE]... [--reboot]  boot a guest, wait until ready, print state JSON
+//	                                         (--reboot: it restarts when rebooted; else QEMU exits then)
 //	guest down --state DIR                   stop it (poweroff, then quit, then kill)
+//	guest reinstall --state DIR --suite S    power it off, boot S's root on the same data disks
 //	guest ssh --state DIR -- COMMAND...      run a command in it
 //	guest resize --state DIR --disk SERIAL:SIZE  grow a data disk while the guest runs
 //	guest test [--disks N] [--disk-size SIZE] [PACKAGES]  run Go guest tests in one guest
@@ -47,7 +49,7 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "guest: "+format+"\n", args...)
 }
 
-const usage = "usage: guest image | up --state DIR [--disk SERIAL:SIZE]... | down --state DIR | ssh --state DIR -- CMD... | resize --state DIR --disk SERIAL:SIZE | test [flags] [PACKAGES] | session -- CMD... | with [--disk S:SIZE]... -- CMD..."
+const usage = "usage: guest image | up --state DIR [--disk SERIAL:SIZE]... | down --state DIR | reinstall --state DIR --suite S | ssh --state DIR -- CMD... | resize --state DIR --disk SERIAL:SIZE | test [flags] [PACKAGES] | session -- CMD... | with [--disk S:SIZE]... -- CMD..."
 
 func run(ctx context.Context, args []string) (int, error) {
 	if len(args) == 0 {
@@ -61,6 +63,7 @@ func run(ctx context.Context, args []string) (int, error) {
 	fs.Var(&disks, "disk", "blank data disk SERIAL:SIZE (repeatable), e.g. data0:4G")
 	ndisks := fs.Int("disks", 20, "test: number of blank data disks")
 	diskSize := fs.String("disk-size", "8G", "test: size of each blank data disk")
+	reboot := fs.Bool("reboot", false, "up: the guest restarts when it reboots (otherwise QEMU exits then)")
 	group := fs.String("group", "docker_hosts", "with: inventory group of the guest")
 	runPattern := fs.String("run", "", "test: only tests matching this -test.run pattern (default ^TestGuest)")
 	timeout := fs.Duration("timeout", 30*time.Minute, "test: time limit for the guest test binaries")
@@ -82,13 +85,26 @@ func run(ctx context.Context, args []string) (int, error) {
 		if err != nil {
 			return 1, err
 		}
-		vm, err := guest.Boot(ctx, r, guest.Options{Image: img, StateDir: *state, Disks: disks}, logf)
+		vm, err := guest.Boot(ctx, r, guest.Options{Image: img, StateDir: *state, Disks: disks, Reboot: *reboot}, logf)
 		if err != nil {
 			return 1, err
 		}
 		return 0, json.NewEncoder(os.Stdout).Encode(vm)
 	case "down":
 		return down(ctx, r, *state)
+	case "reinstall":
+		if *state == "" {
+			return 2, fmt.Errorf("reinstall needs --state DIR [--suite S]")
+		}
+		img, err := ensureImage(ctx, r, *suite)
+		if err != nil {
+			return 1, err
+		}
+		vm, err := guest.Reinstall(ctx, r, *state, img, logf)
+		if err != nil {
+			return 1, err
+		}
+		return 0, json.NewEncoder(os.Stdout).Encode(vm)
 	case "ssh":
 		if *state == "" || len(rest) == 0 {
 			return 2, fmt.Errorf("ssh needs --state DIR -- COMMAND")
