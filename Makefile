@@ -203,10 +203,12 @@ leave-faults: ## the way off devicemapper cut after every step, killed and power
 # scenario's playbooks on bullseye; trixie's docker 26 refused before any
 # change); molecule-more the others, each scenario on its own guest: a disk
 # grown in place and one added, a disk refused, overlay2 without carrying,
-# docker on another thin pool, the overlay2 mode on trixie's docker 26. Together they take longer than make test's
+# docker on another thin pool, the overlay2 mode on trixie's docker 26, the
+# way off devicemapper (cut at its point of no return), and docker upgraded
+# to 26 after it. Together they take longer than make test's
 # 60 minutes allow.
 SCENARIOS      := default loop_lvm bullseye trixie
-MORE_SCENARIOS := grow refuse existing_docker other_pool trixie_overlay2 leave_devicemapper
+MORE_SCENARIOS := grow refuse existing_docker other_pool trixie_overlay2 leave_devicemapper upgrade_docker
 MOLECULE_RUN   = $(GUEST) session -- env PATH=$(CURDIR)/$(VENV)/bin:$(PATH) DIRECTLVM_GUEST_BIN=$(CURDIR)/$(GUEST) \
 	  ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(TIMED) "molecule $(1)" $(VENV)/bin/molecule test -s $(1)
 
@@ -214,7 +216,7 @@ MOLECULE_RUN   = $(GUEST) session -- env PATH=$(CURDIR)/$(VENV)/bin:$(PATH) DIRE
 molecule: build venv collection-install $(GUEST) ## the molecule scenarios of make test (SCENARIOS), each on its own guest VM
 	@set -e; $(foreach s,$(SCENARIOS),$(call MOLECULE_RUN,$(s));)
 
-molecule-more: build venv collection-install $(GUEST) ## the other molecule scenarios (MORE_SCENARIOS: grow, refuse, existing_docker, other_pool, trixie_overlay2, leave_devicemapper), each on its own guest VM
+molecule-more: build venv collection-install $(GUEST) ## the other molecule scenarios (MORE_SCENARIOS: grow, refuse, existing_docker, other_pool, trixie_overlay2, leave_devicemapper, upgrade_docker), each on its own guest VM
 	@set -e; $(foreach s,$(MORE_SCENARIOS),$(call MOLECULE_RUN,$(s));)
 
 demo: host-tools build venv $(GUEST) ## build everything, boot a throwaway guest VM, roll direct-lvm out to it, verify, stop it
