@@ -1,6 +1,7 @@
 package ansible
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -28,10 +29,12 @@ type Module struct {
 
 // ExecuteContext runs m as Ansible does and writes its one JSON object to
 // stdout. args are the command-line arguments after the program name:
-// args[0] is the arguments file. ctx is Run's. It returns the exit code: 0
-// on success or skip, 1 on failure.
-func ExecuteContext(ctx context.Context, m Module, args []string, stdout io.Writer) int {
-	data, failed := encodeReply(run(ctx, m, args))
+// args[0] is the arguments file, or "-" for the arguments on stdin (the
+// collection's action plugin sends them so, with the command, in one SSH
+// round trip). ctx is Run's. It returns the exit code: 0 on success or
+// skip, 1 on failure.
+func ExecuteContext(ctx context.Context, m Module, args []string, stdin io.Reader, stdout io.Writer) int {
+	data, failed := encodeReply(run(ctx, m, args, stdin))
 	if _, err := stdout.Write(data); err != nil || failed {
 		return 1
 	}
@@ -40,7 +43,7 @@ func ExecuteContext(ctx context.Context, m Module, args []string, stdout io.Writ
 
 // run does everything but writing: it returns the output object and the
 // masker for it. Whatever happens, it returns an object.
-func run(ctx context.Context, m Module, args []string) (out map[string]any, mask masker) {
+func run(ctx context.Context, m Module, args []string, stdin io.Reader) (out map[string]any, mask masker) {
 	name := m.Name
 	defer func() {
 		if v := recover(); v != nil {
@@ -48,17 +51,21 @@ func run(ctx context.Context, m Module, args []string) (out map[string]any, mask
 			out["exception"] = string(debug.Stack())
 		}
 	}()
-	usage := fmt.Sprintf("%s is an Ansible module, meant to be run by Ansible, which calls it as '%s ARGS_FILE' with the module arguments as a JSON object in ARGS_FILE", name, name)
+	usage := fmt.Sprintf("%s is an Ansible module, meant to be run by Ansible, which calls it as '%s ARGS_FILE' with the module arguments as a JSON object in ARGS_FILE, or as '%s -' with them on standard input", name, name, name)
 	if len(args) == 0 {
 		return failure("no arguments file was given; " + usage), mask
 	}
-	data, err := os.ReadFile(args[0])
+	data, err := readArgs(args[0], stdin)
 	if err != nil {
-		return failure(fmt.Sprintf("cannot read the arguments file: %v; %s", err, usage)), mask
+		return failure(fmt.Sprintf("cannot read the arguments: %v; %s", err, usage)), mask
 	}
 	obj, err := decodeArgs(data)
 	if err != nil {
-		return failure(fmt.Sprintf("the arguments file %s %v; %s", args[0], err, usage)), mask
+		source := "the arguments file " + args[0]
+		if args[0] == "-" {
+			source = "the arguments on standard input"
+		}
+		return failure(fmt.Sprintf("%s %v; %s", source, err, usage)), mask
 	}
 	if m.Run == nil {
 		return failure(fmt.Sprintf("module %s has no Run function", name)), mask
@@ -82,6 +89,30 @@ func run(ctx context.Context, m Module, args []string) (out map[string]any, mask
 	}
 	res, err := callRun(ctx, m, s)
 	return s.finish(s.resultReply(res, err)), mask
+}
+
+// maxArgsBytes bounds the arguments read from stdin: a task's options are
+// a few kilobytes; a runaway writer must not fill the host's memory.
+const maxArgsBytes = 16 << 20
+
+// readArgs reads the arguments file, or stdin for "-".
+func readArgs(path string, stdin io.Reader) ([]byte, error) {
+	if path != "-" {
+		return os.ReadFile(path)
+	}
+	if stdin == nil {
+		return nil, errors.New("standard input: none")
+	}
+	data, err := io.ReadAll(io.LimitReader(stdin, maxArgsBytes+1))
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("standard input: %w", err)
+	case len(data) > maxArgsBytes:
+		return nil, fmt.Errorf("standard input: more than %d bytes", maxArgsBytes)
+	case len(bytes.TrimSpace(data)) == 0:
+		return nil, errors.New("standard input: empty")
+	}
+	return data, nil
 }
 
 // panicError is a panic in Run, turned into an error.

@@ -107,7 +107,7 @@ func FuzzDecodeArgs(f *testing.F) {
 			t.Fatal(err)
 		}
 		var stdout bytes.Buffer
-		code := ExecuteContext(context.Background(), fuzzedModule, []string{path}, &stdout)
+		code := ExecuteContext(context.Background(), fuzzedModule, []string{path}, nil, &stdout)
 		checkReply(t, data, stdout.Bytes(), code)
 	})
 }

@@ -3,6 +3,8 @@ package ansible
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -195,23 +197,30 @@ func TestArgumentsFileProblemsGiveFailureJSON(t *testing.T) {
 		return path
 	}
 	runByAnsible := "testmod is an Ansible module, meant to be run by Ansible, which calls it as 'testmod ARGS_FILE'"
+	stdin := []string{"-"}
 	tests := []struct {
 		name     string
 		argv     []string
+		stdin    io.Reader // nil: none
 		wantCode int
 		wantMsg  []string // parts of msg; empty when the module must succeed
 	}{
-		{"no arguments at all", nil, 1, []string{"no arguments file was given", runByAnsible}},
-		{"a file that does not exist", []string{filepath.Join(dir, "missing")}, 1, []string{"cannot read the arguments file", "no such file", runByAnsible}},
-		{"a file that is not JSON", []string{write("bad", "name=x")}, 1, []string{"does not hold valid JSON", runByAnsible}},
-		{"a JSON array", []string{write("array", `["name"]`)}, 1, []string{"holds a JSON list, not an object"}},
-		{"two objects", []string{write("two", `{"name": "a"} {"name": "b"}`)}, 1, []string{"unexpected data after the JSON value"}},
-		{"an AnsibleModule-style wrapper", []string{write("wrapped", `{"ANSIBLE_MODULE_ARGS": {"name": "a"}}`)}, 0, nil},
-		{"a plain object", []string{write("plain", `{"name": "a"}`)}, 0, nil},
+		{"no arguments at all", nil, nil, 1, []string{"no arguments file was given", runByAnsible}},
+		{"a file that does not exist", []string{filepath.Join(dir, "missing")}, nil, 1, []string{"cannot read the arguments", "no such file", runByAnsible}},
+		{"a file that is not JSON", []string{write("bad", "name=x")}, nil, 1, []string{"does not hold valid JSON", runByAnsible}},
+		{"a JSON array", []string{write("array", `["name"]`)}, nil, 1, []string{"holds a JSON list, not an object"}},
+		{"two objects", []string{write("two", `{"name": "a"} {"name": "b"}`)}, nil, 1, []string{"unexpected data after the JSON value"}},
+		{"an AnsibleModule-style wrapper", []string{write("wrapped", `{"ANSIBLE_MODULE_ARGS": {"name": "a"}}`)}, nil, 0, nil},
+		{"a plain object", []string{write("plain", `{"name": "a"}`)}, nil, 0, nil},
+		{"the arguments on stdin", stdin, strings.NewReader(`{"name": "a"}`), 0, nil},
+		{"nothing on stdin", stdin, strings.NewReader(" \n"), 1, []string{"cannot read the arguments: standard input: empty", "or as 'testmod -' with them on standard input"}},
+		{"no stdin at all", stdin, nil, 1, []string{"standard input: none"}},
+		{"not JSON on stdin", stdin, strings.NewReader("name=x"), 1, []string{"the arguments on standard input does not hold valid JSON"}},
+		{"more on stdin than any task's options", stdin, strings.NewReader(`{"name": "` + strings.Repeat("a", maxArgsBytes) + `"}`), 1, []string{"standard input: more than 16777216 bytes"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, code, _ := executeArgv(t, echoModule(true, nil), tt.argv)
+			out, code, _ := executeArgvStdin(t, echoModule(true, nil), tt.argv, tt.stdin)
 			if code != tt.wantCode {
 				t.Fatalf("exit code %d, want %d; output %v", code, tt.wantCode, out)
 			}
@@ -223,6 +232,9 @@ func TestArgumentsFileProblemsGiveFailureJSON(t *testing.T) {
 			}
 			if tt.wantCode != 0 && out["failed"] != true {
 				t.Errorf("failed = %v, want true", out["failed"])
+			}
+			if got := fmt.Sprint(out["invocation"]); tt.wantCode == 0 && got != "map[module_args:map[name:a]]" {
+				t.Errorf("the module did not get its options: invocation %s", got)
 			}
 		})
 	}
@@ -309,7 +321,7 @@ func TestRunGetsTheContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stdout strings.Builder
-	code := ExecuteContext(ctx, m, []string{path}, &stdout)
+	code := ExecuteContext(ctx, m, []string{path}, nil, &stdout)
 	if out := decodeOneObject(t, []byte(stdout.String())); code != 1 || out["msg"] != "context canceled" {
 		t.Fatalf("exit code %d, output %v; want Run to see the cancelled context", code, out)
 	}

@@ -31,8 +31,15 @@ func execute(t *testing.T, m Module, args map[string]any) (map[string]any, int, 
 // executeArgv runs m through ExecuteContext with the given command-line arguments.
 func executeArgv(t *testing.T, m Module, argv []string) (map[string]any, int, string) {
 	t.Helper()
+	return executeArgvStdin(t, m, argv, nil)
+}
+
+// executeArgvStdin runs m through ExecuteContext with the given command-line
+// arguments and standard input.
+func executeArgvStdin(t *testing.T, m Module, argv []string, stdin io.Reader) (map[string]any, int, string) {
+	t.Helper()
 	var stdout bytes.Buffer
-	code := ExecuteContext(context.Background(), m, argv, &stdout)
+	code := ExecuteContext(context.Background(), m, argv, stdin, &stdout)
 	return decodeOneObject(t, stdout.Bytes()), code, stdout.String()
 }
 

@@ -8,7 +8,7 @@ import (
 )
 
 // Main runs m as the whole program: it reads the arguments file named by
-// os.Args[1], writes the one JSON object to the real stdout and exits with 0
+// os.Args[1] (stdin for "-"), writes the one JSON object to the real stdout and exits with 0
 // on success or skip, 1 on failure. It never returns.
 //
 // While the module runs, anything else written to stdout (a stray
@@ -27,7 +27,7 @@ func Main(m Module) {
 		<-ctx.Done()
 		stop()
 	}()
-	code := ExecuteContext(ctx, m, os.Args[1:], stdout)
+	code := ExecuteContext(ctx, m, os.Args[1:], os.Stdin, stdout)
 	stop()
 	os.Exit(code)
 }

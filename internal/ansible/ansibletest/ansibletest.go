@@ -22,7 +22,7 @@ import (
 func Run(t testing.TB, m ansible.Module, args map[string]any) map[string]any {
 	t.Helper()
 	var out bytes.Buffer
-	ansible.ExecuteContext(context.Background(), m, []string{writeArgs(t, args)}, &out)
+	ansible.ExecuteContext(context.Background(), m, []string{writeArgs(t, args)}, nil, &out)
 	return decode(t, m.Name, &out)
 }
 
@@ -48,7 +48,7 @@ func RunAtOnce(t testing.TB, calls ...Call) []map[string]any {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ansible.ExecuteContext(context.Background(), c.Module, []string{paths[i]}, &outs[i])
+			ansible.ExecuteContext(context.Background(), c.Module, []string{paths[i]}, nil, &outs[i])
 		}()
 	}
 	wg.Wait()
