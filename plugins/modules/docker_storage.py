@@ -195,6 +195,10 @@ options:
     choices: [present, released]
     default: present
 attributes:
+  async:
+    description:
+      - Runs in the background with C(async), polled by C(poll) or M(ansible.builtin.async_status) (which needs Python on the target).
+    support: full
   check_mode:
     description:
       - Reads the state (units, Engine API, C(daemon.json), command lines, pool) and returns in RV(actions) the steps it would take,

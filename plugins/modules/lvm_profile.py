@@ -93,6 +93,10 @@ options:
     choices: [present, absent]
     default: present
 attributes:
+  async:
+    description:
+      - Runs in the background with C(async), polled by C(poll) or M(ansible.builtin.async_status) (which needs Python on the target).
+    support: full
   check_mode:
     description:
       - Reads the state (and the units, over D-Bus) and returns in RV(actions) what it would do, without doing any of it.

@@ -99,6 +99,10 @@ options:
       - Once the pool is gone the option does nothing, so later runs stay idempotent.
     type: str
 attributes:
+  async:
+    description:
+      - Runs in the background with C(async), polled by C(poll) or M(ansible.builtin.async_status) (which needs Python on the target).
+    support: full
   check_mode:
     description: Reads the state and returns the commands it would run in RV(actions) without running any of them.
     support: full

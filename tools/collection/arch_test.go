@@ -28,7 +28,7 @@ func adhoc(t *testing.T, module, args, extraVars string) (string, map[string]any
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, ansible, "localhost", "-c", "local", "-vvv",
-		"-m", ansibletest.Collection+"."+module, "-a", args, "-e", extraVars)
+		"-m", ansibletest.Collection+"."+module, "-a", args, "-e", withModuleCache(t, extraVars))
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(),
 		"ANSIBLE_COLLECTIONS_PATH="+filepath.Join(root, "bin", "collections"),
@@ -45,6 +45,26 @@ func adhoc(t *testing.T, module, args, extraVars string) (string, map[string]any
 		t.Fatalf("ansible -m %s: no result for localhost (%v)\nstdout:\n%s\nstderr:\n%s", module, err, stdout.String(), stderr.String())
 	}
 	return stderr.String() + stdout.String(), res
+}
+
+// withModuleCache adds to the extra variables (a JSON object) a module
+// cache directory of the test's own, unless they name one: the plugin
+// would otherwise keep the binaries in this machine's
+// /var/cache/directlvm-docker.
+func withModuleCache(t *testing.T, extraVars string) string {
+	t.Helper()
+	vars := map[string]any{}
+	if err := json.Unmarshal([]byte(extraVars), &vars); err != nil {
+		t.Fatalf("extra vars %s: %v", extraVars, err)
+	}
+	if _, ok := vars["directlvm_docker_module_cache"]; !ok {
+		vars["directlvm_docker_module_cache"] = filepath.Join(t.TempDir(), "cache")
+	}
+	out, err := json.Marshal(vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
 }
 
 // binaryPath is where the build puts module's binary for goarch.

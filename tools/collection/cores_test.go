@@ -99,7 +99,7 @@ func TestEveryModuleRunsThroughTheActionPluginOnThisCore(t *testing.T) {
 	t.Logf("under test: %s", version)
 	binaryPath(t, "amd64", "lvm_profile")
 	profileDir := t.TempDir()
-	vars := `{"profile_dir": "` + profileDir + `", "fake_bin": "` + fakeLVM(t) + `"}`
+	vars := withModuleCache(t, `{"profile_dir": "`+profileDir+`", "fake_bin": "`+fakeLVM(t)+`"}`)
 	// Root becoming root: ansible skips become unless told to allow it, and
 	// the point is to see the plugin's command run through a become method.
 	run := ansibletest.RunPlaybook(t, ansibletest.Playbook{Text: coresPlaybook,
@@ -166,7 +166,7 @@ func withoutCoreKeys(result map[string]any) map[string]any {
 func TestDiffModeShowsWhatCheckModeWouldWriteOnThisCore(t *testing.T) {
 	version := coreVersion(t)
 	binaryPath(t, "amd64", "lvm_profile")
-	vars := `{"profile_dir": "` + t.TempDir() + `", "fake_bin": "` + fakeLVM(t) + `"}`
+	vars := withModuleCache(t, `{"profile_dir": "`+t.TempDir()+`", "fake_bin": "`+fakeLVM(t)+`"}`)
 	playbook := strings.SplitN(coresPlaybook, "    - name: profile refused", 2)[0]
 	run := ansibletest.RunPlaybook(t, ansibletest.Playbook{Text: playbook, Plain: true,
 		Env: []string{"ANSIBLE_BECOME_ALLOW_SAME_USER=True"}, Flags: []string{"--check", "--diff", "-e", vars}})
