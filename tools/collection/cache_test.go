@@ -43,6 +43,7 @@ func cacheRun(t *testing.T, cache string, tasks string, play string, env ...stri
 }
 
 func TestAHostIsSentEachBinaryOnceOnThisCore(t *testing.T) {
+	t.Parallel() // each run has its own directories; two at once use both cores
 	version := coreVersion(t)
 	binary := binaryPath(t, "amd64", "lvm_profile")
 	cache := filepath.Join(t.TempDir(), "var", "cache", "directlvm-docker", "modules")
@@ -78,6 +79,7 @@ func TestAHostIsSentEachBinaryOnceOnThisCore(t *testing.T) {
 }
 
 func TestACachedBinaryThatChangedIsNotRunButReplacedOnThisCore(t *testing.T) {
+	t.Parallel() // each run has its own directories; two at once use both cores
 	version := coreVersion(t)
 	binary := binaryPath(t, "amd64", "lvm_profile")
 	sha := sha256File(t, binary)
@@ -122,6 +124,7 @@ func TestACachedBinaryThatChangedIsNotRunButReplacedOnThisCore(t *testing.T) {
 }
 
 func TestBecomeThroughSudoRunsTheCachedBinaryInOneCommandOnThisCore(t *testing.T) {
+	t.Parallel() // each run has its own directories; two at once use both cores
 	version := coreVersion(t)
 	binaryPath(t, "amd64", "lvm_profile")
 	if _, err := exec.LookPath("sudo"); err != nil {
@@ -170,6 +173,7 @@ const asyncTasks = `
 `
 
 func TestAsyncTasksRunTheModuleOnThisCore(t *testing.T) {
+	t.Parallel() // each run has its own directories; two at once use both cores
 	version := coreVersion(t)
 	binaryPath(t, "amd64", "lvm_profile")
 	start := time.Now()
@@ -197,6 +201,7 @@ func TestAsyncTasksRunTheModuleOnThisCore(t *testing.T) {
 }
 
 func TestKeepRemoteFilesSendsTheBinaryAsAnsibleDoesOnThisCore(t *testing.T) {
+	t.Parallel() // each run has its own directories; two at once use both cores
 	version := coreVersion(t)
 	binaryPath(t, "amd64", "lvm_profile")
 	cache := filepath.Join(t.TempDir(), "modules")
@@ -208,6 +213,7 @@ func TestKeepRemoteFilesSendsTheBinaryAsAnsibleDoesOnThisCore(t *testing.T) {
 }
 
 func TestAHostWithoutSha256sumIsSentTheBinaryWithEachTaskOnThisCore(t *testing.T) {
+	t.Parallel() // each run has its own directories; two at once use both cores
 	version := coreVersion(t)
 	binaryPath(t, "amd64", "lvm_profile")
 	// A PATH with the fake lvm (and the cat it runs), uname and id, and no sha256sum.

@@ -34,6 +34,7 @@ type TestOptions struct {
 	DiskSizeBytes int64
 	Timeout       time.Duration
 	Run           string // -test.run pattern; default ^TestGuest
+	Skip          string // -test.skip pattern; default none
 	Log           func(string, ...any)
 	Out           io.Writer // test output; default os.Stdout
 }
@@ -224,8 +225,8 @@ func runInGuest(ctx context.Context, vm *VM, pkgs []testPackage, serials []strin
 			return total, false, err
 		}
 		remote := runner.Join([]string{"env", EnvInGuest + "=1", EnvGuestDisks + "=" + strings.Join(serials, ","),
-			"sh", "-c", `cd "$1" && exec ./pkg.test -test.v -test.count=1 -test.run "$3" -test.timeout "$2"`,
-			"sh", remoteDir, o.Timeout.String(), o.Run})
+			"sh", "-c", `cd "$1" && exec ./pkg.test -test.v -test.count=1 -test.run "$3" -test.skip "$4" -test.timeout "$2"`,
+			"sh", remoteDir, o.Timeout.String(), o.Run, o.Skip})
 		fmt.Fprintf(o.Out, "=== guest: %s\n", p.ImportPath)
 		var buf bytes.Buffer
 		t := time.Now()

@@ -10,7 +10,7 @@
 //	guest reinstall --state DIR --suite S    power it off, boot S's root on the same data disks
 //	guest ssh --state DIR -- COMMAND...      run a command in it
 //	guest resize --state DIR --disk SERIAL:SIZE  grow a data disk while the guest runs
-//	guest test [--disks N] [--disk-size SIZE] [PACKAGES]  run Go guest tests in one guest
+//	guest test [--disks N] [--disk-size SIZE] [--run RE] [--skip RE] [PACKAGES]  run Go guest tests in one guest
 //	guest session -- COMMAND...              run COMMAND; stop every guest it left running
 //	guest with [--disk SERIAL:SIZE]... [--group G] -- COMMAND...
 //	                                         boot a guest, run COMMAND with ANSIBLE_INVENTORY reaching it, stop it
@@ -66,6 +66,7 @@ func run(ctx context.Context, args []string) (int, error) {
 	reboot := fs.Bool("reboot", false, "up: the guest restarts when it reboots (otherwise QEMU exits then)")
 	group := fs.String("group", "docker_hosts", "with: inventory group of the guest")
 	runPattern := fs.String("run", "", "test: only tests matching this -test.run pattern (default ^TestGuest)")
+	skipPattern := fs.String("skip", "", "test: leave out the tests matching this -test.skip pattern")
 	timeout := fs.Duration("timeout", 30*time.Minute, "test: time limit for the guest test binaries")
 	suite := fs.String("suite", envOr("DIRECTLVM_GUEST_SUITE", guest.DefaultSuite), "Debian release of the guest: "+strings.Join(guest.Suites, ", ")+" ($DIRECTLVM_GUEST_SUITE)")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -131,7 +132,7 @@ func run(ctx context.Context, args []string) (int, error) {
 		if len(rest) == 0 {
 			rest = []string{"./..."}
 		}
-		return test(ctx, r, guest.TestOptions{Packages: rest, Disks: *ndisks, Timeout: *timeout, Run: *runPattern, Log: logf}, *diskSize, *suite)
+		return test(ctx, r, guest.TestOptions{Packages: rest, Disks: *ndisks, Timeout: *timeout, Run: *runPattern, Skip: *skipPattern, Log: logf}, *diskSize, *suite)
 	case "with":
 		if len(rest) == 0 {
 			return 2, fmt.Errorf("with needs -- COMMAND")
