@@ -303,7 +303,8 @@ class ActionModule(ActionBase):
             return data
         kind, value, why = said
         if kind == "ARCH":
-            raise Refusal(self._goarch_refusal_message(value))
+            # WARM names only a machine no binary is built for: this raises.
+            self._goarch_or_refuse(value, "uname -m")
         goarch = value
         if kind == "STANDARD":
             display.vvv("directlvm.docker: the host's module cache cannot serve (%s): sending the binary with the task" % why, host=self._host_name(task_vars))
@@ -342,13 +343,6 @@ class ActionModule(ActionBase):
         """A sudo configured with requiretty refuses a command without a
         terminal, and only a command with stdin runs without one."""
         return res.get("rc") != 0 and "must have a tty" in (res.get("stderr") or "") + (res.get("stdout") or "")
-
-    def _goarch_refusal_message(self, machine):
-        try:
-            self._goarch_or_refuse(machine, "uname -m")
-        except Refusal as e:
-            return e.msg
-        return "%s: unexpected architecture answer %r" % (self._task.action, machine)
 
     def _send(self, module, goarch, task_vars):
         """The binary and its arguments file, in a new remote temporary

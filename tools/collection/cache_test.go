@@ -241,6 +241,24 @@ func TestAHostWithoutSha256sumIsSentTheBinaryWithEachTaskOnThisCore(t *testing.T
 	}
 }
 
+func TestAHostOfAnotherArchitectureIsRefusedInTheOneCommandOnThisCore(t *testing.T) {
+	t.Parallel() // each run has its own directories; two at once use both cores
+	version := coreVersion(t)
+	binaryPath(t, "amd64", "lvm_profile")
+	// uname -m, asked inside the one command, says ppc64le.
+	tools := t.TempDir()
+	writeFile(t, filepath.Join(tools, "uname"), "#!/bin/sh\necho ppc64le\n", 0o755)
+	task := strings.Replace(profileTask, `PATH: "{{ fake_bin }}:/usr/sbin:/usr/bin:/sbin:/bin"`, `PATH: "`+tools+`:/usr/sbin:/usr/bin:/sbin:/bin"`, 1)
+	run, execs, puts := cacheRun(t, filepath.Join(t.TempDir(), "modules"), task, "")
+	msg, _ := run.Results["profile"]["msg"].(string)
+	if run.Statuses["profile"] != "failed" || !strings.Contains(msg, "has no binary for this target's architecture 'ppc64le' (from uname -m)") {
+		t.Errorf("%s: want a failure naming ppc64le; got %s: %q", version, run.Statuses["profile"], msg)
+	}
+	if execs != 1 || puts != 0 {
+		t.Errorf("%s: want the one command and nothing sent; got %d commands, %d files", version, execs, puts)
+	}
+}
+
 func sha256File(t *testing.T, path string) string {
 	t.Helper()
 	out, err := exec.Command("sha256sum", path).Output()
