@@ -16,7 +16,7 @@ import (
 )
 
 // The modules this collection ships, each as one binary per architecture.
-var binaryModules = []string{"lvm_thinpool", "lvm_profile", "docker_storage", "lvm_volume"}
+var binaryModules = []string{"lvm_thinpool", "lvm_profile", "docker_storage", "lvm_volume", "storage_info"}
 
 // adhoc runs `ansible localhost -m directlvm.docker.MODULE` on this machine
 // through the collection's action plugin, with extra variables, and returns

@@ -190,7 +190,7 @@ func TestAnsibleDocListsTheModulesWithoutWarningsOnThisCore(t *testing.T) {
 	ansibleDoc := ansibletest.Tool(t, "ansible-doc")
 	for _, args := range [][]string{
 		{"-l", ansibletest.Collection},
-		{"-t", "module", ansibletest.Collection + ".lvm_thinpool", ansibletest.Collection + ".lvm_profile", ansibletest.Collection + ".docker_storage", ansibletest.Collection + ".lvm_volume"},
+		{"-t", "module", ansibletest.Collection + ".lvm_thinpool", ansibletest.Collection + ".lvm_profile", ansibletest.Collection + ".docker_storage", ansibletest.Collection + ".lvm_volume", ansibletest.Collection + ".storage_info"},
 	} {
 		cmd := exec.Command(ansibleDoc, args...)
 		cmd.Env, cmd.Dir = env, t.TempDir()
