@@ -218,7 +218,7 @@ leave-faults: ## the way off devicemapper cut after every step, killed and power
 # way off devicemapper (cut at its point of no return), and docker upgraded
 # to 26 after it. Together they take longer than make test's
 # 60 minutes allow.
-SCENARIOS      := default loop_lvm bullseye trixie
+SCENARIOS      := default loop_lvm bullseye trixie fleet
 MORE_SCENARIOS := grow refuse existing_docker other_pool trixie_overlay2 leave_devicemapper upgrade_docker
 MOLECULE_RUN   = $(GUEST) session -- env PATH=$(CURDIR)/$(VENV)/bin:$(PATH) DIRECTLVM_GUEST_BIN=$(CURDIR)/$(GUEST) \
 	  ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(TIMED) "molecule $(1)" $(VENV)/bin/molecule test -s $(1)

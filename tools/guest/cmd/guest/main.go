@@ -4,8 +4,11 @@
 //
 //	guest image [--suite S]                  build (or find) the cached image, print its directory
 //	                                         (every subcommand that boots takes --suite: bullseye, bookworm, trixie)
-//	guest up --state DIR [--disk SERIAL:SIZE]... [--reboot]  boot a guest, wait until ready, print state JSON
-//	                                         (--reboot: it restarts when rebooted; else QEMU exits then)
+//	guest up --state DIR [--disk SERIAL:SIZE]... [--reboot] [--cpus N] [--memory MIB]
+//	                                         boot a guest, wait until ready, print state JSON
+//	                                         (--reboot: it restarts when rebooted; else QEMU exits then;
+//	                                         --cpus, --memory: 2 and 2048 unless given, e.g. 1 each for
+//	                                         three guests at once on two cores)
 //	guest down --state DIR                   stop it (poweroff, then quit, then kill)
 //	guest reinstall --state DIR --suite S    power it off, boot S's root on the same data disks
 //	guest ssh --state DIR -- COMMAND...      run a command in it
@@ -49,7 +52,7 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "guest: "+format+"\n", args...)
 }
 
-const usage = "usage: guest image | up --state DIR [--disk SERIAL:SIZE]... | down --state DIR | reinstall --state DIR --suite S | ssh --state DIR -- CMD... | resize --state DIR --disk SERIAL:SIZE | test [flags] [PACKAGES] | session -- CMD... | with [--disk S:SIZE]... -- CMD..."
+const usage = "usage: guest image | up --state DIR [--disk SERIAL:SIZE]... [--reboot] [--cpus N] [--memory MIB] | down --state DIR | reinstall --state DIR --suite S | ssh --state DIR -- CMD... | resize --state DIR --disk SERIAL:SIZE | test [flags] [PACKAGES] | session -- CMD... | with [--disk S:SIZE]... -- CMD..."
 
 func run(ctx context.Context, args []string) (int, error) {
 	if len(args) == 0 {
@@ -64,6 +67,8 @@ func run(ctx context.Context, args []string) (int, error) {
 	ndisks := fs.Int("disks", 20, "test: number of blank data disks")
 	diskSize := fs.String("disk-size", "8G", "test: size of each blank data disk")
 	reboot := fs.Bool("reboot", false, "up: the guest restarts when it reboots (otherwise QEMU exits then)")
+	cpus := fs.Int("cpus", 0, "up: virtual CPUs of the guest (default 2)")
+	memory := fs.Int("memory", 0, "up: memory of the guest in MiB (default 2048)")
 	group := fs.String("group", "docker_hosts", "with: inventory group of the guest")
 	runPattern := fs.String("run", "", "test: only tests matching this -test.run pattern (default ^TestGuest)")
 	skipPattern := fs.String("skip", "", "test: leave out the tests matching this -test.skip pattern")
@@ -73,6 +78,9 @@ func run(ctx context.Context, args []string) (int, error) {
 		return 2, err
 	}
 	rest := fs.Args()
+	if *cpus < 0 || *memory < 0 || (*memory > 0 && *memory < 512) {
+		return 2, fmt.Errorf("--cpus and --memory must be positive, and --memory at least 512 (MiB): got %d and %d", *cpus, *memory)
+	}
 
 	switch args[0] {
 	case "image":
@@ -86,7 +94,7 @@ func run(ctx context.Context, args []string) (int, error) {
 		if err != nil {
 			return 1, err
 		}
-		vm, err := guest.Boot(ctx, r, guest.Options{Image: img, StateDir: *state, Disks: disks, Reboot: *reboot}, logf)
+		vm, err := guest.Boot(ctx, r, guest.Options{Image: img, StateDir: *state, Disks: disks, Reboot: *reboot, CPUs: *cpus, MemoryMiB: *memory}, logf)
 		if err != nil {
 			return 1, err
 		}
