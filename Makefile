@@ -6,7 +6,6 @@
 SHELL        := /bin/bash
 GO           ?= go
 GOARCH       ?= amd64
-MODULES      := $(notdir $(wildcard modules/*))
 VENV         := .venv
 # The main toolchain's Python: the newest on this machine that the newest
 # ansible-core (.ci/cores.txt, last line) supports.
@@ -26,8 +25,9 @@ export ANSIBLE_BIN_DIR := $(CURDIR)/$(VENV)/bin
 # The repository is the collection: ansible finds directlvm.docker through this link.
 COLLECTIONS  := $(CURDIR)/bin/collections
 COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/directlvm/docker
-# Binaries for each architecture in binaries/linux_GOARCH/ (the docs are the
-# doc-only plugins/modules/NAME.py); plugins/action/binary_module.py picks per host.
+# One binary per architecture, binaries/linux_GOARCH/directlvm, holds every
+# module (modules/directlvm; the docs are the doc-only plugins/modules/NAME.py);
+# plugins/action/binary_module.py picks the architecture per host.
 BIN_DIR       = binaries/linux_$(GOARCH)
 COLLECTION_ARCHES := amd64 arm64
 VERSION      := $(shell awk '/^version:/{print $$2}' galaxy.yml)
@@ -41,13 +41,13 @@ ANSIBLE_ENV  := ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) ANSIBLE_HOST_KEY_CHECKIN
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
-build: $(COLLECTION_LINK) ## static module binaries for GOARCH (default amd64) in binaries/linux_GOARCH/
-	@set -e; mkdir -p $(BIN_DIR); for m in $(MODULES); do \
-	  CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build -ldflags '$(GO_LDFLAGS)' -o $(BIN_DIR)/$$m ./modules/$$m; \
-	  echo "built $(BIN_DIR)/$$m ($$(stat -c %s $(BIN_DIR)/$$m) bytes, linux/$(GOARCH))"; \
-	done
+build: $(COLLECTION_LINK) ## the static binary of every module for GOARCH (default amd64): binaries/linux_GOARCH/directlvm
+	@set -e; mkdir -p $(BIN_DIR); \
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) $(GO) build -ldflags '$(GO_LDFLAGS)' -o $(BIN_DIR)/directlvm ./modules/directlvm; \
+	echo "built $(BIN_DIR)/directlvm ($$(stat -c %s $(BIN_DIR)/directlvm) bytes, linux/$(GOARCH))"; \
+	for old in $(filter-out $(BIN_DIR)/directlvm,$(wildcard $(BIN_DIR)/*)); do rm -f $$old; echo "removed $$old (the modules are one binary now)"; done
 
-binaries: ## the module binaries for every architecture the collection ships (linux/amd64, linux/arm64)
+binaries: ## the modules' binary for every architecture the collection ships (linux/amd64, linux/arm64)
 	@set -e; for arch in $(COLLECTION_ARCHES); do $(MAKE) --no-print-directory build GOARCH=$$arch; done
 
 # `make collection` needs only Go and ansible-core: ansible-galaxy comes from

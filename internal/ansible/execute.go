@@ -34,7 +34,13 @@ type Module struct {
 // round trip). ctx is Run's. It returns the exit code: 0 on success or
 // skip, 1 on failure.
 func ExecuteContext(ctx context.Context, m Module, args []string, stdin io.Reader, stdout io.Writer) int {
-	data, failed := encodeReply(run(ctx, m, args, stdin))
+	return runAndWrite(ctx, m.Name, func(map[string]any) (Module, error) { return m, nil }, args, stdin, stdout)
+}
+
+// runAndWrite runs the module pick chooses from the arguments, as
+// ExecuteContext describes; name is the program's in messages until then.
+func runAndWrite(ctx context.Context, name string, pick func(args map[string]any) (Module, error), args []string, stdin io.Reader, stdout io.Writer) int {
+	data, failed := encodeReply(run(ctx, name, pick, args, stdin))
 	if _, err := stdout.Write(data); err != nil || failed {
 		return 1
 	}
@@ -43,8 +49,7 @@ func ExecuteContext(ctx context.Context, m Module, args []string, stdin io.Reade
 
 // run does everything but writing: it returns the output object and the
 // masker for it. Whatever happens, it returns an object.
-func run(ctx context.Context, m Module, args []string, stdin io.Reader) (out map[string]any, mask masker) {
-	name := m.Name
+func run(ctx context.Context, name string, pick func(args map[string]any) (Module, error), args []string, stdin io.Reader) (out map[string]any, mask masker) {
 	defer func() {
 		if v := recover(); v != nil {
 			out = failure(fmt.Sprintf("module %s panicked: %v", name, v))
@@ -67,6 +72,11 @@ func run(ctx context.Context, m Module, args []string, stdin io.Reader) (out map
 		}
 		return failure(fmt.Sprintf("%s %v; %s", source, err, usage)), mask
 	}
+	m, err := pick(obj)
+	if err != nil {
+		return failure(err.Error()), mask
+	}
+	name = m.Name
 	if m.Run == nil {
 		return failure(fmt.Sprintf("module %s has no Run function", name)), mask
 	}

@@ -2,6 +2,7 @@ package ansible
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -19,6 +20,20 @@ import (
 // the connection gone, a write to it fails instead of killing the module
 // in the middle of a change.
 func Main(m Module) {
+	runMain(func(ctx context.Context, stdout io.Writer) int {
+		return ExecuteContext(ctx, m, os.Args[1:], os.Stdin, stdout)
+	})
+}
+
+// MainOf runs, as Main does, the one of ms that the arguments name (see
+// Modules).
+func MainOf(ms ...Module) {
+	runMain(func(ctx context.Context, stdout io.Writer) int {
+		return Modules(ms).ExecuteContext(ctx, os.Args[0], os.Args[1:], os.Stdin, stdout)
+	})
+}
+
+func runMain(execute func(ctx context.Context, stdout io.Writer) int) {
 	stdout := takeStdout()
 	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt, syscall.SIGHUP)
@@ -27,7 +42,7 @@ func Main(m Module) {
 		<-ctx.Done()
 		stop()
 	}()
-	code := ExecuteContext(ctx, m, os.Args[1:], os.Stdin, stdout)
+	code := execute(ctx, stdout)
 	stop()
 	os.Exit(code)
 }

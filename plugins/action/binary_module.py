@@ -5,11 +5,12 @@
 
 meta/runtime.yml routes every module of this collection here. Each module is
 documented by a doc-only plugins/modules/NAME.py (what ansible-doc and Galaxy
-read) and ships as one static binary per architecture:
+read); all of them are one static binary per architecture:
 
-    binaries/linux_<goarch>/NAME
+    binaries/linux_<goarch>/directlvm
 
-The binary reaches a host once. It is kept there in a root-owned cache
+which runs the module the arguments name (_ansible_module_name, the task's
+module). The binary reaches a host once, whatever modules its tasks use. It is kept there in a root-owned cache
 directory, named by its SHA-256 (directlvm_docker_module_cache, default
 /var/cache/directlvm-docker/modules). A task on a host that has it is one
 command, one SSH round trip: the command checks the cached file's SHA-256,
@@ -88,9 +89,13 @@ def goarch_for(machine):
     return GOARCH_BY_MACHINE.get((machine or "").strip().lower())
 
 
-def binary_for(module, goarch, root=COLLECTION_ROOT):
-    """Path of module's binary for goarch in the collection at root."""
-    return os.path.join(root, "binaries", "linux_" + goarch, module)
+# The one binary that holds every module of the collection.
+BINARY_NAME = "directlvm"
+
+
+def binary_for(goarch, root=COLLECTION_ROOT):
+    """Path of the modules' binary for goarch in the collection at root."""
+    return os.path.join(root, "binaries", "linux_" + goarch, BINARY_NAME)
 
 
 class Refusal(Exception):
@@ -108,7 +113,7 @@ class Refusal(Exception):
         return dict(self.fields, failed=True, msg=self.msg)
 
 
-def missing_binary_message(action, module, goarch, root=COLLECTION_ROOT):
+def missing_binary_message(action, goarch, root=COLLECTION_ROOT):
     """What to tell a user whose installed collection lacks a binary."""
     return (
         "%s: the linux/%s module binary %s is missing from the installed collection at %s. "
@@ -116,7 +121,7 @@ def missing_binary_message(action, module, goarch, root=COLLECTION_ROOT):
         "Install a release tarball instead (ansible-galaxy collection install directlvm-docker-VERSION.tar.gz, or from a Galaxy server), "
         "or build one in a checkout of the repository with `make collection` (needs Go and ansible-core) and install "
         "bin/directlvm-docker-VERSION.tar.gz with ansible-galaxy collection install."
-        % (action, goarch, os.path.join("binaries", "linux_" + goarch, module), root)
+        % (action, goarch, os.path.join("binaries", "linux_" + goarch, BINARY_NAME), root)
     )
 
 
@@ -254,10 +259,10 @@ class ActionModule(ActionBase):
             )
         return self._goarch_or_refuse(res.get("stdout", ""), "uname -m")
 
-    def _binary(self, module, goarch):
-        binary = binary_for(module, goarch)
+    def _binary(self, goarch):
+        binary = binary_for(goarch)
         if not os.path.isfile(binary):
-            raise Refusal(missing_binary_message(self._task.action, module, goarch))
+            raise Refusal(missing_binary_message(self._task.action, goarch))
         return binary
 
     def _module_args(self, tmpdir):
@@ -286,7 +291,7 @@ class ActionModule(ActionBase):
         # its architecture is known ("-" matches no cached file).
         shas = {}
         for arch in ("amd64", "arm64"):
-            path = binary_for(module, arch)
+            path = binary_for(arch)
             shas[arch] = file_sha256(path) if goarch in (None, arch) and os.path.isfile(path) else "-"
         env = self._compute_environment_string()
         cmd = env + " " + remote_scripts.warm(cache, goarch, shas["amd64"], shas["arm64"])
@@ -297,7 +302,7 @@ class ActionModule(ActionBase):
         if said is None:
             ran = goarch or remote_scripts.goarch_said(res.get("stderr"))
             cached = self._connection._shell.join_path(cache, shas.get(ran, "<sha256>"))
-            display.vvv("directlvm.docker: running %s, cached on the host as %s" % (binary_for(module, ran or "?"), cached), host=self._host_name(task_vars))
+            display.vvv("directlvm.docker: running %s, cached on the host as %s" % (binary_for(ran or "?"), cached), host=self._host_name(task_vars))
             data = self._result_of(module, cached, None, res)
             data["_directlvm_goarch"] = ran
             return data
@@ -309,14 +314,13 @@ class ActionModule(ActionBase):
         if kind == "STANDARD":
             display.vvv("directlvm.docker: the host's module cache cannot serve (%s): sending the binary with the task" % why, host=self._host_name(task_vars))
             return self._run_standard(module, goarch, task_vars)
-        binary = self._binary(module, goarch)
+        binary = self._binary(goarch)
         display.vvv("directlvm.docker: running %s, sent to the host's cache %s (%s)" % (
             binary, cache, "not cached yet" if kind == "MISS" else "the cached copy did not match its SHA-256"), host=self._host_name(task_vars))
         tmpdir = self._make_tmp_path()
         remote_binary = self._connection._shell.join_path(tmpdir, module)
         self._transfer_file(binary, remote_binary)
-        keep = [file_sha256(binary_for(m, goarch)) for m in self._collection_modules(goarch)]
-        cmd = env + " " + remote_scripts.command(remote_scripts.INSTALL, cache, shas[goarch], remote_binary, *keep)
+        cmd = env + " " + remote_scripts.command(remote_scripts.INSTALL, cache, shas[goarch], remote_binary, shas[goarch])
         res = self._low_level_execute_command(cmd, sudoable=True, in_data=self._args_json(tmpdir).encode("utf-8"))
         sent = remote_scripts.marker(res.get("stdout"))
         if sent is not None:
@@ -334,11 +338,6 @@ class ActionModule(ActionBase):
         data["_directlvm_goarch"] = goarch
         return data
 
-    def _collection_modules(self, goarch):
-        """The modules whose binaries this collection ships for goarch."""
-        directory = os.path.dirname(binary_for("x", goarch))
-        return sorted(n for n in os.listdir(directory) if os.path.isfile(os.path.join(directory, n)))
-
     def _wants_tty(self, res):
         """A sudo configured with requiretty refuses a command without a
         terminal, and only a command with stdin runs without one."""
@@ -347,7 +346,7 @@ class ActionModule(ActionBase):
     def _send(self, module, goarch, task_vars):
         """The binary and its arguments file, in a new remote temporary
         directory."""
-        binary = self._binary(module, goarch)
+        binary = self._binary(goarch)
         shell = self._connection._shell
         tmpdir = shell.tmpdir or self._make_tmp_path()
         remote_binary = shell.join_path(tmpdir, module)

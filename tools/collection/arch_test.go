@@ -67,10 +67,10 @@ func withModuleCache(t *testing.T, extraVars string) string {
 	return string(out)
 }
 
-// binaryPath is where the build puts module's binary for goarch.
-func binaryPath(t *testing.T, goarch, module string) string {
+// binaryPath is where the build puts the modules' one binary for goarch.
+func binaryPath(t *testing.T, goarch string) string {
 	t.Helper()
-	path := filepath.Join(ansibletest.RepoRoot(t), "binaries", "linux_"+goarch, module)
+	path := filepath.Join(ansibletest.RepoRoot(t), "binaries", "linux_"+goarch, "directlvm")
 	if _, err := os.Stat(path); err != nil {
 		if os.Getenv(ansibletest.RequireAnsibleEnv) == "1" {
 			t.Fatalf("%s is missing (%v): run make collection", path, err)
@@ -86,14 +86,14 @@ func TestEachHostRunsTheBinaryForItsArchitecture(t *testing.T) {
 		binary        string // relative to the repository; "" when refused
 		wantMsg       string
 	}{
-		{"an x86_64 host runs the amd64 binary", "x86_64", "binaries/linux_amd64/%s", ""},
-		{"an aarch64 host gets the arm64 binary", "aarch64", "binaries/linux_arm64/%s", ""},
+		{"an x86_64 host runs the amd64 binary", "x86_64", "binaries/linux_amd64/directlvm", ""},
+		{"an aarch64 host gets the arm64 binary", "aarch64", "binaries/linux_arm64/directlvm", ""},
 		{"an unsupported architecture is refused, naming it", "ppc64le", "",
 			"has no binary for this target's architecture 'ppc64le'"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, module := range binaryModules {
-				binaryPath(t, "arm64", module)
+				binaryPath(t, "arm64")
 				vars := `{"ansible_facts": {"architecture": "` + tc.machine + `"}}`
 				// Unknown options: every module refuses them before doing anything.
 				log, res := adhoc(t, module, "no_such_option=1", vars)
@@ -108,7 +108,7 @@ func TestEachHostRunsTheBinaryForItsArchitecture(t *testing.T) {
 					continue
 				}
 				want := "directlvm.docker: running " + filepath.Join(ansibletest.RepoRoot(t), "bin", "collections",
-					"ansible_collections", "directlvm", "docker", strings.ReplaceAll(tc.binary, "%s", module))
+					"ansible_collections", "directlvm", "docker", tc.binary)
 				if !strings.Contains(log, want) {
 					t.Errorf("%s on %s: want %q in ansible's -vvv output; got:\n%s", module, tc.machine, want, log)
 				}
@@ -120,8 +120,8 @@ func TestEachHostRunsTheBinaryForItsArchitecture(t *testing.T) {
 func TestTheHostsFactFreeArchitectureComesFromUname(t *testing.T) {
 	// Without gathered facts the plugin asks the host (this machine, x86_64).
 	log, res := adhoc(t, "lvm_thinpool", "no_such_option=1", `{}`)
-	if !strings.Contains(log, "uname -m") || !strings.Contains(log, filepath.Join("binaries", "linux_amd64", "lvm_thinpool")) {
-		t.Errorf("want the plugin to run uname -m and pick binaries/linux_amd64/lvm_thinpool; got:\n%s", log)
+	if !strings.Contains(log, "uname -m") || !strings.Contains(log, filepath.Join("binaries", "linux_amd64", "directlvm")) {
+		t.Errorf("want the plugin to run uname -m and pick binaries/linux_amd64/directlvm; got:\n%s", log)
 	}
 	if msg, _ := res["msg"].(string); !strings.Contains(msg, "Unsupported parameters") || !strings.Contains(msg, "no_such_option") {
 		t.Errorf("want the module's own refusal of no_such_option; got %v", res)
@@ -138,9 +138,9 @@ func TestTheArm64BinariesAreWorkingModules(t *testing.T) {
 	}
 	for _, module := range binaryModules {
 		t.Run(module, func(t *testing.T) {
-			bin := binaryPath(t, "arm64", module)
+			bin := binaryPath(t, "arm64")
 			args := filepath.Join(t.TempDir(), "args")
-			if err := os.WriteFile(args, []byte(`{"no_such_option": 1, "_ansible_check_mode": true}`), 0o600); err != nil {
+			if err := os.WriteFile(args, []byte(`{"no_such_option": 1, "_ansible_check_mode": true, "_ansible_module_name": "directlvm.docker.`+module+`"}`), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			// A module that fails exits 1; its JSON says why.
@@ -152,8 +152,8 @@ func TestTheArm64BinariesAreWorkingModules(t *testing.T) {
 			if err := json.Unmarshal(out, &res); err != nil {
 				t.Fatalf("%s did not print one JSON object: %v\n%s", bin, err, out)
 			}
-			if msg, _ := res["msg"].(string); res["failed"] != true || !strings.Contains(msg, "no_such_option") {
-				t.Errorf("%s: want failed naming no_such_option; got %s", bin, out)
+			if msg, _ := res["msg"].(string); res["failed"] != true || !strings.Contains(msg, "no_such_option") || !strings.Contains(msg, "("+ansibletest.Collection+"."+module+")") {
+				t.Errorf("%s as %s: want failed naming no_such_option and the module; got %s", bin, module, out)
 			}
 		})
 	}
@@ -168,7 +168,7 @@ func TestTheArchitectureIsAskedOncePerHost(t *testing.T) {
 	}
 	// ...and a task that has it does not ask again.
 	log, _ = adhoc(t, "lvm_thinpool", "no_such_option=1", `{"ansible_facts": {"directlvm_docker_goarch": "arm64"}}`)
-	if strings.Contains(log, "uname -m") || !strings.Contains(log, filepath.Join("binaries", "linux_arm64", "lvm_thinpool")) {
+	if strings.Contains(log, "uname -m") || !strings.Contains(log, filepath.Join("binaries", "linux_arm64", "directlvm")) {
 		t.Errorf("with the fact set, want no uname -m and the arm64 binary; got:\n%s", log)
 	}
 }

@@ -11,8 +11,8 @@ import (
 	"github.com/directlvm/docker/internal/ansible/ansibletest"
 )
 
-// The module binaries kept on the host (plugin_utils/remote_scripts.py): a
-// host is sent each binary once; a task on a warm host is one command with
+// The modules' binary kept on the host (plugin_utils/remote_scripts.py): a
+// host is sent it once, whatever modules its tasks use; a task on a warm host is one command with
 // the arguments on stdin. Here the host is this machine over the local
 // connection, whose -vvv output shows every command (EXEC) and every file
 // sent (PUT).
@@ -42,10 +42,10 @@ func cacheRun(t *testing.T, cache string, tasks string, play string, env ...stri
 	return run, strings.Count(run.Stdout, "<localhost> EXEC "), strings.Count(run.Stdout, "<localhost> PUT ")
 }
 
-func TestAHostIsSentEachBinaryOnceOnThisCore(t *testing.T) {
+func TestAHostIsSentTheBinaryOnceForEveryModuleOnThisCore(t *testing.T) {
 	t.Parallel() // each run has its own directories; two at once use both cores
 	version := coreVersion(t)
-	binary := binaryPath(t, "amd64", "lvm_profile")
+	binary := binaryPath(t, "amd64")
 	cache := filepath.Join(t.TempDir(), "var", "cache", "directlvm-docker", "modules")
 	sha := sha256File(t, binary)
 
@@ -76,12 +76,30 @@ func TestAHostIsSentEachBinaryOnceOnThisCore(t *testing.T) {
 	if entries, _ := os.ReadDir(cache); len(entries) != 1 {
 		t.Errorf("%s: the cache holds %d files, want the one binary", version, len(entries))
 	}
+
+	// Another module runs from the same binary: still one command, nothing sent.
+	other, execs, puts := cacheRun(t, cache, infoTask, "")
+	if other.Statuses["info"] != "ok" || ansibletest.Lookup(other.Results["info"], "storage.flags") == nil {
+		t.Fatalf("%s: storage_info on a warm host: %s %v\n%s", version, other.Statuses["info"], other.Results["info"], other.Stdout)
+	}
+	if execs != 1 || puts != 0 {
+		t.Errorf("%s: another module on a warm host: %d commands and %d files sent, want 1 and 0:\n%s", version, execs, puts, other.Stdout)
+	}
 }
+
+// infoTask is one storage_info task: read-only, it reports what it could
+// not read (no LVM, no docker here) instead of failing.
+const infoTask = `
+    - name: info
+      directlvm.docker.storage_info:
+      environment:
+        PATH: "{{ fake_bin }}:/usr/sbin:/usr/bin:/sbin:/bin"
+`
 
 func TestACachedBinaryThatChangedIsNotRunButReplacedOnThisCore(t *testing.T) {
 	t.Parallel() // each run has its own directories; two at once use both cores
 	version := coreVersion(t)
-	binary := binaryPath(t, "amd64", "lvm_profile")
+	binary := binaryPath(t, "amd64")
 	sha := sha256File(t, binary)
 	for _, tc := range []struct {
 		name  string
@@ -126,7 +144,7 @@ func TestACachedBinaryThatChangedIsNotRunButReplacedOnThisCore(t *testing.T) {
 func TestBecomeThroughSudoRunsTheCachedBinaryInOneCommandOnThisCore(t *testing.T) {
 	t.Parallel() // each run has its own directories; two at once use both cores
 	version := coreVersion(t)
-	binaryPath(t, "amd64", "lvm_profile")
+	binaryPath(t, "amd64")
 	if _, err := exec.LookPath("sudo"); err != nil {
 		if os.Getenv(ansibletest.RequireAnsibleEnv) == "1" {
 			t.Fatal("sudo is missing: make host-tools installs it")
@@ -175,7 +193,7 @@ const asyncTasks = `
 func TestAsyncTasksRunTheModuleOnThisCore(t *testing.T) {
 	t.Parallel() // each run has its own directories; two at once use both cores
 	version := coreVersion(t)
-	binaryPath(t, "amd64", "lvm_profile")
+	binaryPath(t, "amd64")
 	start := time.Now()
 	// async_status is a Python module: it runs with the controller's Python.
 	// The remote temporary directories go with each job's end.
@@ -203,7 +221,7 @@ func TestAsyncTasksRunTheModuleOnThisCore(t *testing.T) {
 func TestKeepRemoteFilesSendsTheBinaryAsAnsibleDoesOnThisCore(t *testing.T) {
 	t.Parallel() // each run has its own directories; two at once use both cores
 	version := coreVersion(t)
-	binaryPath(t, "amd64", "lvm_profile")
+	binaryPath(t, "amd64")
 	cache := filepath.Join(t.TempDir(), "modules")
 	cacheRun(t, cache, profileTask, "")
 	run, _, puts := cacheRun(t, cache, profileTask, "", "ANSIBLE_KEEP_REMOTE_FILES=1")
@@ -215,7 +233,7 @@ func TestKeepRemoteFilesSendsTheBinaryAsAnsibleDoesOnThisCore(t *testing.T) {
 func TestAHostWithoutSha256sumIsSentTheBinaryWithEachTaskOnThisCore(t *testing.T) {
 	t.Parallel() // each run has its own directories; two at once use both cores
 	version := coreVersion(t)
-	binaryPath(t, "amd64", "lvm_profile")
+	binaryPath(t, "amd64")
 	// A PATH with the fake lvm (and the cat it runs), uname and id, and no sha256sum.
 	tools := t.TempDir()
 	for _, name := range []string{"uname", "id", "cat"} {
@@ -244,7 +262,7 @@ func TestAHostWithoutSha256sumIsSentTheBinaryWithEachTaskOnThisCore(t *testing.T
 func TestAHostOfAnotherArchitectureIsRefusedInTheOneCommandOnThisCore(t *testing.T) {
 	t.Parallel() // each run has its own directories; two at once use both cores
 	version := coreVersion(t)
-	binaryPath(t, "amd64", "lvm_profile")
+	binaryPath(t, "amd64")
 	// uname -m, asked inside the one command, says ppc64le.
 	tools := t.TempDir()
 	writeFile(t, filepath.Join(tools, "uname"), "#!/bin/sh\necho ppc64le\n", 0o755)

@@ -97,7 +97,7 @@ const coresPlaybook = `
 func TestEveryModuleRunsThroughTheActionPluginOnThisCore(t *testing.T) {
 	version := coreVersion(t)
 	t.Logf("under test: %s", version)
-	binaryPath(t, "amd64", "lvm_profile")
+	binaryPath(t, "amd64")
 	profileDir := t.TempDir()
 	vars := withModuleCache(t, `{"profile_dir": "`+profileDir+`", "fake_bin": "`+fakeLVM(t)+`"}`)
 	// Root becoming root: ansible skips become unless told to allow it, and
@@ -165,7 +165,7 @@ func withoutCoreKeys(result map[string]any) map[string]any {
 
 func TestDiffModeShowsWhatCheckModeWouldWriteOnThisCore(t *testing.T) {
 	version := coreVersion(t)
-	binaryPath(t, "amd64", "lvm_profile")
+	binaryPath(t, "amd64")
 	vars := withModuleCache(t, `{"profile_dir": "`+t.TempDir()+`", "fake_bin": "`+fakeLVM(t)+`"}`)
 	playbook := strings.SplitN(coresPlaybook, "    - name: profile refused", 2)[0]
 	run := ansibletest.RunPlaybook(t, ansibletest.Playbook{Text: playbook, Plain: true,
@@ -228,7 +228,7 @@ func TestAGitInstallNamesWhatToRunOnThisCore(t *testing.T) {
 	run.Env = append(os.Environ(), "ANSIBLE_COLLECTIONS_PATH="+installed, "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=False",
 		"ANSIBLE_HOME="+t.TempDir(), "ANSIBLE_NOCOLOR=1", "LC_ALL=C.UTF-8", "ANSIBLE_LOCALHOST_WARNING=False", "ANSIBLE_INVENTORY_UNPARSED_WARNING=False")
 	out, _ := run.CombinedOutput() // the task fails; its message is the point
-	for _, words := range []string{"binaries/linux_amd64/lvm_thinpool is missing from the installed collection", "installed from git", "make collection"} {
+	for _, words := range []string{"binaries/linux_amd64/directlvm is missing from the installed collection", "installed from git", "make collection"} {
 		if !strings.Contains(string(out), words) {
 			t.Errorf("%s: a git install's first task should say %q; got:\n%s", version, words, out)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/directlvm/docker/internal/lvmprofile"
 	"github.com/directlvm/docker/internal/lvmthinpool"
 	"github.com/directlvm/docker/internal/lvmvolume"
+	"github.com/directlvm/docker/internal/storageinfo"
 )
 
 // module is one module of the collection: its name, the spec its binary
@@ -31,12 +32,13 @@ type module struct {
 }
 
 // modules lists every module of the collection; the layout test fails when
-// modules/ has one that is missing here.
+// meta/runtime.yml routes one that is missing here.
 var modules = []module{
 	{lvmthinpool.Name, lvmthinpool.Spec(), "internal/lvmthinpool/config.go"},
 	{lvmprofile.Name, lvmprofile.Spec(), "internal/lvmprofile/config.go"},
 	{dockerstorage.Name, dockerstorage.Spec(), "internal/dockerstorage/config.go"},
 	{lvmvolume.Name, lvmvolume.Spec(), "internal/lvmvolume/config.go"},
+	{storageinfo.Name, storageinfo.Spec(), "internal/storageinfo/config.go"},
 }
 
 // The attributes every module's DOCUMENTATION declares.
@@ -44,22 +46,62 @@ var requiredAttributes = []string{"check_mode", "diff_mode", "idempotent"}
 
 func TestEveryModuleHasDocumentationThatIsChecked(t *testing.T) {
 	root := ansibletest.RepoRoot(t)
-	entries, err := os.ReadDir(filepath.Join(root, "modules"))
+	routed := routedModules(t, root)
+	if len(routed) == 0 {
+		t.Fatal("meta/runtime.yml routes no module to the action plugin")
+	}
+	for _, name := range routed {
+		if !slices.ContainsFunc(modules, func(m module) bool { return m.name == name }) {
+			t.Errorf("meta/runtime.yml routes %s, which is not checked against its documentation: add it to the modules table in tools/collection/docs_test.go", name)
+		}
+		if _, err := os.Stat(filepath.Join(root, ansibletest.DocPath(name))); err != nil {
+			t.Errorf("%s has no documentation: write %s (DOCUMENTATION, EXAMPLES, RETURN; see the other modules')", name, ansibletest.DocPath(name))
+		}
+	}
+	for _, m := range modules {
+		if !slices.Contains(routed, m.name) {
+			t.Errorf("%s is not routed to the action plugin: add it under plugin_routing.modules in meta/runtime.yml", m.name)
+		}
+	}
+	// The binary holds each module (modules/directlvm/main.go).
+	main, err := os.ReadFile(filepath.Join(root, "modules", "directlvm", "main.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		name := e.Name()
-		if !slices.ContainsFunc(modules, func(m module) bool { return m.name == name }) {
-			t.Errorf("modules/%s is not checked against its documentation: add it to the modules table in tools/collection/docs_test.go", name)
-		}
-		if _, err := os.Stat(filepath.Join(root, ansibletest.DocPath(name))); err != nil {
-			t.Errorf("modules/%s has no documentation: write %s (DOCUMENTATION, EXAMPLES, RETURN; see the other modules')", name, ansibletest.DocPath(name))
+	for _, m := range modules {
+		pkg := filepath.Base(filepath.Dir(m.specFile))
+		if !strings.Contains(string(main), pkg+".Module(") {
+			t.Errorf("modules/directlvm/main.go does not hold %s: add %s.Module(%s.RealHost()) to its list", m.name, pkg, pkg)
 		}
 	}
+}
+
+// routedModules reads the names under plugin_routing: modules: in
+// meta/runtime.yml (a name at four spaces' indent, its settings deeper).
+func routedModules(t *testing.T, root string) []string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(root, "meta", "runtime.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	section := ""
+	for line := range strings.Lines(string(data)) {
+		line = strings.TrimRight(line, "\n")
+		indent := len(line) - len(strings.TrimLeft(line, " "))
+		switch {
+		case strings.TrimSpace(line) == "" || strings.HasPrefix(strings.TrimSpace(line), "#"):
+		case indent == 0:
+			section = strings.TrimSuffix(line, ":")
+		case indent == 2 && section == "plugin_routing":
+			if strings.TrimSpace(line) == "modules:" {
+				section = "plugin_routing.modules"
+			}
+		case indent == 4 && section == "plugin_routing.modules":
+			names = append(names, strings.TrimSuffix(strings.TrimSpace(line), ":"))
+		}
+	}
+	return names
 }
 
 func TestDocumentationMatchesEachModulesSpec(t *testing.T) {

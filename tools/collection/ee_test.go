@@ -100,7 +100,7 @@ func TestTheExecutionEnvironmentInstallsTheCollection(t *testing.T) {
 		t.Errorf("the execution environment installs %+v; want directlvm.docker %s", got, version)
 	}
 	for _, module := range binaryModules {
-		for _, bin := range []string{"plugins/modules/" + module + ".py", "binaries/linux_amd64/" + module, "binaries/linux_arm64/" + module} {
+		for _, bin := range []string{"plugins/modules/" + module + ".py", "binaries/linux_amd64/directlvm", "binaries/linux_arm64/directlvm"} {
 			if _, err := os.Stat(filepath.Join(cols, "ansible_collections", "directlvm", "docker", bin)); err != nil {
 				t.Errorf("the installed collection lacks %s: %v", bin, err)
 			}
