@@ -260,12 +260,13 @@ lint: venv $(COLLECTION_LINK) $(STATICCHECK) ## gofmt, go vet, staticcheck, ansi
 BENCH_ANSIBLE := ansible==11.13.0
 BENCH_ANSIBLE_DIR := bin/bench-ansible
 
-bench: collection-install venv $(GUEST) ## side by side on one guest: the role vs community.general vs the runbook; writes BENCHMARKS.md
+bench: collection-install venv $(GUEST) ## side by side: the role vs community.general vs the runbook vs one SSH command, then the role on 3 guests at once; writes BENCHMARKS.md
 	@[ -d $(BENCH_ANSIBLE_DIR)/ansible_collections/community/general ] || \
 	  $(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --target $(BENCH_ANSIBLE_DIR) '$(BENCH_ANSIBLE)'
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -o bin/procacct ./tools/procacct/cmd/procacct
 	$(GO) build -o bin/bench ./tools/bench/cmd/bench
 	$(GUEST) session -- bin/bench --collections $(INSTALLED):$(CURDIR)/$(BENCH_ANSIBLE_DIR) \
+	  --binary $(INSTALLED)/ansible_collections/directlvm/docker/binaries/linux_amd64/directlvm \
 	  --ansible-playbook $(VENV)/bin/ansible-playbook --template BENCHMARKS.md --out BENCHMARKS.md
 
 OLDEST_CORE  := $(firstword $(CORES))

@@ -11,8 +11,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
+	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/runner"
 	"github.com/directlvm/docker/tools/guest"
 	"github.com/directlvm/docker/tools/procacct"
@@ -43,13 +45,17 @@ type Options struct {
 	CollectionsPath string
 	// ProcAcct is the linux/amd64 procacct binary to copy into the guest.
 	ProcAcct string
-	Logf     func(string, ...any)
+	// Binary is the collection's linux/amd64 binary of every module, as
+	// installed: a host caches it under its SHA-256.
+	Binary string
+	Logf   func(string, ...any)
 }
 
 // The guest's spare disks: one fresh disk per case.
 var diskSerials = map[string]string{"a": "bench-a", "b": "bench-b", "c": "bench-c"}
 
-// Reruns is how many converged reruns of (a) and (b) are measured.
+// Reruns is how many converged reruns of (a) and (b), and reads of (d),
+// are measured.
 const Reruns = 3
 
 const (
@@ -57,6 +63,10 @@ const (
 	guestAcct    = "/usr/local/sbin/procacct"
 	firstRollout = "first rollout"
 	rerun        = "converged rerun"
+	// rxBytes counts what the guest's one network interface received.
+	rxBytes = "/sys/class/net/eth0/statistics/rx_bytes"
+	// moduleCache is the action plugin's default cache directory.
+	moduleCache = "/var/cache/directlvm-docker/modules"
 )
 
 // Run boots one guest, measures the cases and stops the guest.
@@ -77,7 +87,14 @@ func Run(ctx context.Context, r runner.Runner, o Options) (Report, error) {
 		}
 	}()
 	b := &bench{o: o, r: r, vm: vm}
+	if b.sha, b.binarySize, err = fileSHA256(o.Binary); err != nil {
+		return rep, fmt.Errorf("the collection's binary: %w", err)
+	}
+	rep.BinaryBytes = b.binarySize
 	if err := b.setUp(ctx); err != nil {
+		return rep, err
+	}
+	if b.idle, err = b.idleWindow(ctx); err != nil {
 		return rep, err
 	}
 	if rep.Versions, err = b.versions(ctx); err != nil {
@@ -92,9 +109,13 @@ func Run(ctx context.Context, r runner.Runner, o Options) (Report, error) {
 			steps = append(steps, struct{ c, run string }{c, rerun})
 		}
 	}
+	// (d), the physical limit, reads the converged host (c) left.
+	for i := 0; i < Reruns; i++ {
+		steps = append(steps, struct{ c, run string }{"d", rerun})
+	}
 	prev := ""
 	for _, s := range steps {
-		if s.run == firstRollout {
+		if s.run == firstRollout && s.c != "d" {
 			if err := b.reset(ctx, prev); err != nil {
 				return rep, err
 			}
@@ -113,6 +134,15 @@ func Run(ctx context.Context, r runner.Runner, o Options) (Report, error) {
 	}
 	o.Logf("carry: %d images, %d bytes in %.1f s (role %s)", len(carry.Carried), carry.Bytes, carry.Seconds, secs(carry.Wall))
 	rep.Carry = &carry
+	// (e) boots guests of its own: this one stops first (two cores).
+	if err := vm.Stop(context.WithoutCancel(ctx)); err != nil {
+		return rep, err
+	}
+	fleet, err := b.measureFleet(ctx)
+	if err != nil {
+		return rep, err
+	}
+	rep.Measures = append(rep.Measures, fleet...)
 	return rep, nil
 }
 
@@ -120,6 +150,11 @@ type bench struct {
 	o  Options
 	r  runner.Runner
 	vm *guest.VM
+	// sha and binarySize are the collection's binary's; idle is what an
+	// empty measuring window costs in bytes received.
+	sha        string
+	binarySize int64
+	idle       int64
 }
 
 func (b *bench) disk(c string) string { return "/dev/disk/by-id/virtio-" + diskSerials[c] }
@@ -175,29 +210,35 @@ func (b *bench) reset(ctx context.Context, prevDisk string) error {
 }
 
 func (b *bench) measure(ctx context.Context, c, run string) (Measure, error) {
-	m := Measure{Case: c, Run: run}
-	id := fmt.Sprintf("%s-%s-%d", c, strings.ReplaceAll(run, " ", "-"), time.Now().Unix())
+	m := Measure{Case: c, Run: run, Hosts: 1, ModuleCode: -1}
+	id := fmt.Sprintf("%s-%s-%d", c, strings.ReplaceAll(run, " ", "-"), time.Now().UnixNano())
 	acct := guestDir + "/acct-" + id
 	before, err := b.dockerTimes(ctx)
 	if err != nil {
 		return m, err
 	}
-	if _, err := b.ssh(ctx, "rm", "-rf", "/root/.ansible/tmp"); err != nil {
+	cacheBefore, err := b.cacheBytes(ctx)
+	if err != nil {
 		return m, err
 	}
-	if _, err := b.ssh(ctx, guestAcct, "on", acct); err != nil {
-		return m, fmt.Errorf("turning process accounting on: %w", err)
+	rx0, err := b.startWindow(ctx, acct)
+	if err != nil {
+		return m, err
 	}
 	logPath := filepath.Join(b.o.WorkDir, id+".log")
+	cpu0 := childrenCPU()
 	start := time.Now()
 	runErr := b.runCase(ctx, c, logPath)
 	m.Wall = time.Since(start)
-	if _, err := b.ssh(ctx, guestAcct, "off"); err != nil {
-		return m, fmt.Errorf("turning process accounting off: %w", err)
+	m.ControllerCPU = childrenCPU() - cpu0
+	rx1, err := b.endWindow(ctx)
+	if err != nil {
+		return m, err
 	}
 	if runErr != nil {
 		return m, fmt.Errorf("case %s, %s: %w (log: %s)", c, run, runErr, logPath)
 	}
+	m.Received = rx1 - rx0 - b.idle
 	records, err := b.records(ctx, acct)
 	if err != nil {
 		return m, err
@@ -209,7 +250,7 @@ func (b *bench) measure(ctx context.Context, c, run string) (Measure, error) {
 	if err != nil {
 		return m, err
 	}
-	count(&m, records, live)
+	count(&m, records, live, b.sha[:15])
 	after, err := b.dockerTimes(ctx)
 	if err != nil {
 		return m, err
@@ -218,15 +259,95 @@ func (b *bench) measure(ctx context.Context, c, run string) (Measure, error) {
 	if after.invocation != before.invocation && after.activeEnter > after.activeExit {
 		restart = after.activeEnter - after.activeExit
 	}
-	if c == "a" {
-		m.Overhead = overhead(records, restart)
-	}
-	if c == "c" {
-		m.ModuleBytes, m.ModuleFiles = int64(len(runbookScript)), 1
-	} else if m.ModuleBytes, m.ModuleFiles, err = b.moduleBytes(ctx); err != nil {
-		return m, err
+	switch c {
+	case "a":
+		m.Overhead, m.ModuleTasks = overhead(records, restart, b.sha[:15])
+		cacheAfter, err := b.cacheBytes(ctx)
+		if err != nil {
+			return m, err
+		}
+		m.ModuleCode = cacheAfter - cacheBefore
+	case "c":
+		m.ModuleCode = int64(len(runbookScript))
+	case "d":
+		m.ModuleCode = int64(len(limitCommand()))
 	}
 	return m, nil
+}
+
+// startWindow reads the bytes the guest received so far and turns process
+// accounting on, in one command that exits before accounting starts.
+func (b *bench) startWindow(ctx context.Context, acct string) (int64, error) {
+	out, err := b.ssh(ctx, "sh", "-c", "cat "+rxBytes+" && exec "+guestAcct+" on "+acct)
+	if err != nil {
+		return 0, fmt.Errorf("turning process accounting on: %w", err)
+	}
+	return strconv.ParseInt(strings.TrimSpace(out), 10, 64)
+}
+
+// endWindow turns process accounting off, then reads the bytes received:
+// neither process is recorded.
+func (b *bench) endWindow(ctx context.Context) (int64, error) {
+	out, err := b.ssh(ctx, "sh", "-c", guestAcct+" off && cat "+rxBytes)
+	if err != nil {
+		return 0, fmt.Errorf("turning process accounting off: %w", err)
+	}
+	return strconv.ParseInt(strings.TrimSpace(out), 10, 64)
+}
+
+// idleWindow is what opening and closing a window costs in bytes received
+// with nothing run in it: the two commands' own SSH connections. The
+// smallest of three.
+func (b *bench) idleWindow(ctx context.Context) (int64, error) {
+	best := int64(-1)
+	for i := 0; i < 3; i++ {
+		rx0, err := b.startWindow(ctx, guestDir+"/acct-idle")
+		if err != nil {
+			return 0, err
+		}
+		rx1, err := b.endWindow(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if d := rx1 - rx0; best < 0 || d < best {
+			best = d
+		}
+	}
+	b.o.Logf("an idle measuring window costs %d bytes received", best)
+	return best, nil
+}
+
+// cacheBytes sums the sizes of the files in the host's module cache.
+func (b *bench) cacheBytes(ctx context.Context) (int64, error) {
+	out, err := b.ssh(ctx, "sh", "-c", "find "+moduleCache+" -type f -printf '%s\\n' 2>/dev/null || true")
+	if err != nil {
+		return 0, fmt.Errorf("sizing the module cache: %w", err)
+	}
+	var total int64
+	for _, f := range strings.Fields(out) {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("find printed %q", f)
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// childrenCPU is the CPU time this process's waited-for children (and
+// theirs) used so far.
+func childrenCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// limitCommand is case (d): the one command a converged host needs at the
+// least, LVM's report and docker's /info, over one SSH connection.
+func limitCommand() string {
+	return runner.Join(lvm.ReportArgv()) + " >/dev/null && docker info --format '{{json .}}' >/dev/null"
 }
 
 func (b *bench) runCase(ctx context.Context, c, logPath string) error {
@@ -235,22 +356,30 @@ func (b *bench) runCase(ctx context.Context, c, logPath string) error {
 		return err
 	}
 	defer log.Close()
-	if c == "c" {
+	switch c {
+	case "c":
 		// The runbook is a shell script by definition: an operator pastes
 		// it into a root shell on the host.
 		_, err := b.vm.SSH(ctx, runner.Cmd{Argv: []string{runner.Join([]string{"bash", "-s", "--", b.disk(c)})},
 			Stdin: runbookScript, Stdout: log, Stderr: log, Timeout: 30 * time.Minute})
+		return err
+	case "d":
+		_, err := b.vm.SSH(ctx, runner.Cmd{Argv: []string{limitCommand()}, Stdout: log, Stderr: log, Timeout: 10 * time.Minute})
 		return err
 	}
 	playbook := map[string]string{"a": "role.yml", "b": "community_general.yml"}[c]
 	_, err = b.r.Run(ctx, runner.Cmd{
 		Argv: []string{b.o.AnsiblePlaybook, "-i", filepath.Join(b.o.WorkDir, "inventory.ini"),
 			"-e", "bench_disk=" + b.disk(c), filepath.Join(b.o.WorkDir, playbook)},
-		Env: []string{"ANSIBLE_COLLECTIONS_PATH=" + b.o.CollectionsPath, "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false",
-			"ANSIBLE_KEEP_REMOTE_FILES=1", "ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks", "ANSIBLE_HOST_KEY_CHECKING=False", "ANSIBLE_NOCOLOR=1",
-			"ANSIBLE_SSH_ARGS=-o ControlMaster=auto -o ControlPersist=120s"},
-		Stdout: log, Stderr: log, Timeout: 30 * time.Minute})
+		Env: playbookEnv(b.o.CollectionsPath), Stdout: log, Stderr: log, Timeout: 30 * time.Minute})
 	return err
+}
+
+// playbookEnv is how every case runs ansible-playbook: as a user would,
+// with SSH connections kept open between tasks.
+func playbookEnv(collections string) []string {
+	return []string{"ANSIBLE_COLLECTIONS_PATH=" + collections, "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false",
+		"ANSIBLE_HOST_KEY_CHECKING=False", "ANSIBLE_NOCOLOR=1", "ANSIBLE_SSH_ARGS=-o ControlMaster=auto -o ControlPersist=120s"}
 }
 
 func (b *bench) records(ctx context.Context, acct string) ([]procacct.Record, error) {
@@ -311,31 +440,6 @@ func (b *bench) dockerTimes(ctx context.Context) (dockerTimes, error) {
 		}
 	}
 	return t, nil
-}
-
-func (b *bench) moduleBytes(ctx context.Context) (int64, int, error) {
-	// A Python module arrives as AnsiballZ_NAME, a binary module through
-	// the collection's action plugin as NAME.
-	argv := []string{"find", "/root/.ansible/tmp", "-type", "f", "(", "-name", "AnsiballZ_*"}
-	for _, m := range goModules {
-		argv = append(argv, "-o", "-name", m)
-	}
-	argv = append(argv, ")", "-printf", `%s\n`)
-	out, err := b.ssh(ctx, argv...)
-	if err != nil {
-		return 0, 0, fmt.Errorf("sizing the module files ansible sent: %w", err)
-	}
-	var total int64
-	n := 0
-	for _, f := range bytes.Fields([]byte(out)) {
-		size, err := strconv.ParseInt(string(f), 10, 64)
-		if err != nil {
-			return 0, 0, fmt.Errorf("find printed %q", f)
-		}
-		total += size
-		n++
-	}
-	return total, n, nil
 }
 
 func (b *bench) versions(ctx context.Context) (map[string]string, error) {

@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -9,8 +11,10 @@ import (
 
 // Measure is one measured run of one case.
 type Measure struct {
-	Case string // "a", "b" or "c"
+	Case string // "a", "b", "c", "d" or "e"
 	Run  string // "first rollout" or "converged rerun"
+	// Hosts is how many hosts the run rolled out to (1 but for case e).
+	Hosts int
 	// Wall is the time the user waits: ansible-playbook (or ssh) from start
 	// to exit, on the host.
 	Wall time.Duration
@@ -21,12 +25,24 @@ type Measure struct {
 	// whose parent is systemd (PID 1). Each restart stops one; `dockerd
 	// --version` and dockerd's re-executions of itself are not daemons.
 	DockerRestarts int
-	// ModuleBytes is the module code the host received: the AnsiballZ_*
-	// files ansible left in its remote tmp (ANSIBLE_KEEP_REMOTE_FILES), or
-	// the script's size for the runbook.
-	ModuleBytes int64
-	// ModuleFiles counts them.
-	ModuleFiles int
+	// Received is what the host's network interface received during the
+	// run (rx_bytes), less what the measuring itself costs (an idle
+	// window's); per host for case e.
+	Received int64
+	// SSHOps counts the SSH operations the host served: each command and
+	// each file transfer is a process sshd starts (a shell, sftp-server).
+	// ModuleOps counts those in which a module process ran (case a).
+	SSHOps, ModuleOps int
+	// ModuleTasks counts the module processes (case a): one per module
+	// task.
+	ModuleTasks int
+	// ModuleCode is the module code the host was sent: for case a, the
+	// bytes its module cache gained; for case c, the script; -1 when not
+	// measured apart from Received (case b's AnsiballZ payloads).
+	ModuleCode int64
+	// ControllerCPU is the CPU time ansible-playbook and everything it ran
+	// on this machine (ssh included) used: user plus system.
+	ControllerCPU time.Duration
 	// Overhead splits the Go modules' time (case a only).
 	Overhead []ModuleTime
 }
@@ -53,17 +69,24 @@ func (m ModuleTime) Own() time.Duration { return m.Wall - m.Commands - m.DockerR
 // Work is the LVM and docker work the module drives.
 func (m ModuleTime) Work() time.Duration { return m.Commands + m.DockerRestart }
 
-// goModules are the collection's binary modules.
-var goModules = []string{"lvm_thinpool", "lvm_profile", "docker_storage"}
+// roleModules are the modules the role runs, in the order it runs them;
+// all five are one binary (binaries/linux_GOARCH/directlvm).
+var roleModules = []string{"lvm_thinpool", "lvm_profile", "docker_storage"}
 
-// moduleOf names the Go module an accounting record belongs to: the
-// kernel keeps 15 bytes of the binary's name in the host's tmp, NAME as
-// the collection's action plugin sends it (AnsiballZ_NAME when ansible
-// sends a module itself).
-func moduleOf(comm string) (string, bool) {
-	for _, name := range goModules {
-		full := "AnsiballZ_" + name
-		if comm == name || comm == full[:min(len(full), 15)] {
+// allModules are every module of the collection.
+var allModules = []string{"lvm_thinpool", "lvm_profile", "docker_storage", "lvm_volume", "storage_info"}
+
+// moduleOf tells whether an accounting record's command name is a module
+// process: the binary cached on the host runs under its file's name, the
+// first 15 bytes of its SHA-256 (cached, the kernel keeps 15 bytes); sent
+// with a task the standard way it runs under the module's name. It returns
+// that name, or "" for the cached binary, which does not say.
+func moduleOf(comm, cachedComm string) (string, bool) {
+	if cachedComm != "" && comm == cachedComm {
+		return "", true
+	}
+	for _, name := range allModules {
+		if comm == name[:min(len(name), 15)] {
 			return name, true
 		}
 	}
@@ -73,7 +96,9 @@ func moduleOf(comm string) (string, bool) {
 // count fills m's counters from the window's accounting records. live maps
 // the PIDs of processes still running after the window to their command
 // names, so that commands whose parent did not exit can be attributed too.
-func count(m *Measure, records []procacct.Record, live map[uint32]string) {
+// cachedComm is the cached binary's command name (see moduleOf).
+func count(m *Measure, records []procacct.Record, live map[uint32]string, cachedComm string) {
+	tree := procacct.NewTree(records)
 	comm := map[uint32]string{}
 	parent := map[uint32]uint32{}
 	for pid, c := range live {
@@ -92,6 +117,15 @@ func count(m *Measure, records []procacct.Record, live map[uint32]string) {
 		return false
 	}
 	for _, r := range records {
+		if strings.HasPrefix(comm[r.PPID], "sshd") {
+			m.SSHOps++
+			for _, d := range tree.Descendants(r.PID) {
+				if _, ok := moduleOf(d.Comm, cachedComm); ok {
+					m.ModuleOps++
+					break
+				}
+			}
+		}
 		switch {
 		case procacct.IsLVM(r) && byUdev(r):
 			m.LVMByUdev++
@@ -105,21 +139,33 @@ func count(m *Measure, records []procacct.Record, live map[uint32]string) {
 
 // overhead splits each Go module's time into its commands, the docker
 // restart it waited for (restart: stop began to active again, zero when
-// docker did not restart) and its own.
-func overhead(records []procacct.Record, restart time.Duration) []ModuleTime {
+// docker did not restart) and its own. cachedComm is the command name of
+// the cached binary: its runs are named after the role's modules in the
+// order they started (by PID).
+func overhead(records []procacct.Record, restart time.Duration, cachedComm string) (out []ModuleTime, runs int) {
 	tree := procacct.NewTree(records)
 	commOf := map[uint32]string{}
 	for _, r := range records {
 		commOf[r.PID] = r.Comm
 	}
-	byName := map[string]*ModuleTime{}
-	var order []string
+	var mods []procacct.Record
 	for _, r := range records {
-		name, ok := moduleOf(r.Comm)
 		// A child forked by the module that exits before it could exec
 		// keeps the module's name: it is not another run.
-		if !ok || commOf[r.PPID] == r.Comm {
-			continue
+		if _, ok := moduleOf(r.Comm, cachedComm); ok && commOf[r.PPID] != r.Comm {
+			mods = append(mods, r)
+		}
+	}
+	sort.Slice(mods, func(i, j int) bool { return mods[i].PID < mods[j].PID })
+	byName := map[string]*ModuleTime{}
+	var order []string
+	for i, r := range mods {
+		name, _ := moduleOf(r.Comm, cachedComm)
+		if name == "" {
+			name = fmt.Sprintf("module run %d", i+1)
+			if i < len(roleModules) {
+				name = roleModules[i]
+			}
 		}
 		mt := byName[name]
 		if mt == nil {
@@ -140,9 +186,9 @@ func overhead(records []procacct.Record, restart time.Duration) []ModuleTime {
 			restart = 0
 		}
 	}
-	out := make([]ModuleTime, 0, len(order))
+	out = make([]ModuleTime, 0, len(order))
 	for _, name := range order {
 		out = append(out, *byName[name])
 	}
-	return out
+	return out, len(mods)
 }

@@ -38,6 +38,7 @@ func run(ctx context.Context) error {
 	playbook := flag.String("ansible-playbook", ".venv/bin/ansible-playbook", "ansible-playbook to run")
 	collections := flag.String("collections", "", "ANSIBLE_COLLECTIONS_PATH with directlvm.docker and community.general")
 	procacct := flag.String("procacct", "bin/procacct", "linux/amd64 procacct binary for the guest")
+	binary := flag.String("binary", "bin/installed/ansible_collections/directlvm/docker/binaries/linux_amd64/directlvm", "the installed collection's linux/amd64 binary (hosts cache it by its SHA-256)")
 	out := flag.String("out", "BENCHMARKS.md", "file to write")
 	template := flag.String("template", "", "BENCHMARKS.md text with a line <!-- results --> the tables replace")
 	flag.Parse()
@@ -53,7 +54,7 @@ func run(ctx context.Context) error {
 	}
 	start := time.Now()
 	rep, err := bench.Run(ctx, r, bench.Options{Image: img, WorkDir: workDir, AnsiblePlaybook: *playbook,
-		CollectionsPath: *collections, ProcAcct: *procacct, Logf: logf})
+		CollectionsPath: *collections, ProcAcct: *procacct, Binary: *binary, Logf: logf})
 	if err != nil {
 		return err
 	}
