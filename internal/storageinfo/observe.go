@@ -108,8 +108,12 @@ func readDocker(ctx context.Context, h Host) Docker {
 	}
 	switch d.Service {
 	case "", "active", "reloading", "activating":
+	case "not-found":
+		d.Error = fmt.Sprintf("%s is not installed (systemd does not know it)", dockerService)
+		d.RootMount = rootMount(h, h.DataRoot)
+		return d
 	default:
-		d.Error = fmt.Sprintf("%s is %s (not asked: a check must not start docker)", dockerService, d.Service)
+		d.Error = fmt.Sprintf("%s is %s: not asked, since asking a socket-activated docker would start it; start it with systemctl start %s", dockerService, d.Service, dockerService)
 		d.RootMount = rootMount(h, h.DataRoot)
 		return d
 	}
