@@ -48,6 +48,7 @@ func flag(s *Storage, c Config) []string {
 	switch {
 	case !over:
 	case a.Error != "":
+		f = append(f, "autoextend settings unreadable (profile "+p.Profile+")")
 	case !a.Enabled:
 		f = append(f, "autoextend off")
 	case a.StepsLeft == 0:

@@ -155,6 +155,18 @@ func TestANearlyFullPoolWithoutRoomToGrowIsFlaggedWithWhatItLacks(t *testing.T) 
 	}
 }
 
+func TestAFullPoolWhoseProfileIsGoneSaysSo(t *testing.T) {
+	h := runbookHost(t).with(`"data_percent":"0.00", "metadata_percent":"10.10"`, `"data_percent":"91.00", "metadata_percent":"10.10"`)
+	h.profile = "" // lvmconfig printed nothing usable
+	res, _ := h.run(map[string]any{})
+	if got := flags(t, res); got != "data over 80%; autoextend settings unreadable (profile docker-thinpool)" {
+		t.Errorf("flags: %s", got)
+	}
+	if a := firstPool(t, res)["autoextend"].(map[string]any); !strings.Contains(a["error"].(string), "printed no autoextend settings") || a["enabled"] != false {
+		t.Errorf("autoextend: %v", a)
+	}
+}
+
 func TestTheThresholdIsTheUsersChoice(t *testing.T) {
 	res, _ := runbookHost(t).with(`"data_percent":"0.00", "metadata_percent":"10.10"`, `"data_percent":"85.31", "metadata_percent":"10.10"`).run(map[string]any{"max_percent": 90})
 	if got := flags(t, res); got != "" {

@@ -10,9 +10,9 @@ read); all of them are one static binary per architecture:
     binaries/linux_<goarch>/directlvm
 
 which runs the module the arguments name (_ansible_module_name, the task's
-module). The binary reaches a host once, whatever modules its tasks use. It is kept there in a root-owned cache
-directory, named by its SHA-256 (directlvm_docker_module_cache, default
-/var/cache/directlvm-docker/modules). A task on a host that has it is one
+module). The binary reaches a host once, whatever modules its tasks use. It
+is kept there in a root-owned cache directory, named by its SHA-256
+(directlvm_docker_module_cache, default /var/cache/directlvm-docker/modules). A task on a host that has it is one
 command, one SSH round trip: the command checks the cached file's SHA-256,
 runs it with the task's arguments on stdin, and the result comes back on
 stdout (plugin_utils/remote_scripts.py holds the scripts). A host that lacks
