@@ -117,7 +117,7 @@ func count(m *Measure, records []procacct.Record, live map[uint32]string, cached
 		return false
 	}
 	for _, r := range records {
-		if strings.HasPrefix(comm[r.PPID], "sshd") {
+		if sshOperation(r, comm, tree) {
 			m.SSHOps++
 			for _, d := range tree.Descendants(r.PID) {
 				if _, ok := moduleOf(d.Comm, cachedComm); ok {
@@ -135,6 +135,23 @@ func count(m *Measure, records []procacct.Record, live map[uint32]string, cached
 			m.DockerRestarts++
 		}
 	}
+}
+
+// sshOperation tells whether r is an SSH operation: a process sshd started
+// for a command (its shell) or a file transfer (sftp-server). sshd's own
+// processes (a connection's, privilege separation) and the message of the
+// day PAM shows at login (a shell running run-parts) belong to opening a
+// connection, not to an operation.
+func sshOperation(r procacct.Record, comm map[uint32]string, tree *procacct.Tree) bool {
+	if !strings.HasPrefix(comm[r.PPID], "sshd") || strings.HasPrefix(r.Comm, "sshd") {
+		return false
+	}
+	for _, d := range tree.Descendants(r.PID) {
+		if d.PPID == r.PID && d.Comm == "run-parts" {
+			return false
+		}
+	}
+	return true
 }
 
 // overhead splits each Go module's time into its commands, the docker

@@ -81,6 +81,11 @@ func TestAWarmRerunIsOneSSHOperationPerModuleTask(t *testing.T) {
 	const cached = "3f9a0c1d2e4b5a6"
 	ms := time.Millisecond
 	records := []procacct.Record{
+		// The measuring window's own connections: a connection's sshd, and
+		// the message of the day at a login.
+		{Comm: "sshd", PID: 90, PPID: 20},
+		{Comm: "sh", PID: 91, PPID: 50},
+		{Comm: "run-parts", PID: 92, PPID: 91},
 		{Comm: "sh", PID: 100, PPID: 50, Elapsed: 40 * ms}, // the raw probe
 		{Comm: "sh", PID: 110, PPID: 50},
 		{Comm: cached, PID: 111, PPID: 110, Elapsed: 900 * ms, CPU: 300 * ms},
@@ -91,7 +96,7 @@ func TestAWarmRerunIsOneSSHOperationPerModuleTask(t *testing.T) {
 		{Comm: cached, PID: 131, PPID: 130, Elapsed: 700 * ms, CPU: 200 * ms},
 	}
 	var m Measure
-	count(&m, records, map[uint32]string{50: "sshd", 1: "systemd"}, cached)
+	count(&m, records, map[uint32]string{20: "sshd", 50: "sshd", 1: "systemd"}, cached)
 	if m.SSHOps != 4 || m.ModuleOps != 3 {
 		t.Errorf("SSH operations %d, with a module %d; want 4 and 3", m.SSHOps, m.ModuleOps)
 	}
