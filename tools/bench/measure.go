@@ -141,9 +141,10 @@ func count(m *Measure, records []procacct.Record, live map[uint32]string, cached
 // for a command (its shell) or a file transfer (sftp-server). sshd's own
 // processes (a connection's, privilege separation) and the message of the
 // day PAM shows at login (a shell running run-parts) belong to opening a
-// connection, not to an operation.
+// connection, not to an operation; procacct, which turned accounting on
+// for the window, is the measuring's own.
 func sshOperation(r procacct.Record, comm map[uint32]string, tree *procacct.Tree) bool {
-	if !strings.HasPrefix(comm[r.PPID], "sshd") || strings.HasPrefix(r.Comm, "sshd") {
+	if !strings.HasPrefix(comm[r.PPID], "sshd") || strings.HasPrefix(r.Comm, "sshd") || r.Comm == "procacct" {
 		return false
 	}
 	for _, d := range tree.Descendants(r.PID) {

@@ -81,9 +81,10 @@ func TestAWarmRerunIsOneSSHOperationPerModuleTask(t *testing.T) {
 	const cached = "3f9a0c1d2e4b5a6"
 	ms := time.Millisecond
 	records := []procacct.Record{
-		// The measuring window's own connections: a connection's sshd, and
-		// the message of the day at a login.
+		// The measuring window's own connections: a connection's sshd, the
+		// accounting turned on, and the message of the day at a login.
 		{Comm: "sshd", PID: 90, PPID: 20},
+		{Comm: "procacct", PID: 93, PPID: 90},
 		{Comm: "sh", PID: 91, PPID: 50},
 		{Comm: "run-parts", PID: 92, PPID: 91},
 		{Comm: "sh", PID: 100, PPID: 50, Elapsed: 40 * ms}, // the raw probe
