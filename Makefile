@@ -212,7 +212,8 @@ leave-faults: ## the way off devicemapper cut after every step, killed and power
 # make test runs SCENARIOS (on bookworm: the converge from scratch with check
 # mode and the runbook's loop-lvm starting point, carried; the default
 # scenario's playbooks on bullseye; trixie's docker 26 refused before any
-# change); molecule-more the others, each scenario on its own guest: a disk
+# change; three guests and an unreachable host rolled out one at a time and
+# reported on); molecule-more the others, each scenario on its own guest: a disk
 # grown in place and one added, a disk refused, overlay2 without carrying,
 # docker on another thin pool, the overlay2 mode on trixie's docker 26, the
 # way off devicemapper (cut at its point of no return), and docker upgraded
