@@ -6,9 +6,9 @@ answers are read.
 
 A module binary is kept on the host in a root-owned cache directory (mode
 0700), named by its SHA-256. A task on a warm host is one command, one SSH
-round trip: WARM checks the cached file's SHA-256 (sha256sum, a few
-milliseconds for a 5 MB binary) and execs it with the task's arguments on
-stdin. A file that is missing, not root's, or whose content no longer
+round trip: WARM checks the cached file's SHA-256 (sha256sum of the 9.5 MB
+binary: about 50 ms on this project's machine, 0.22 to 0.27 s in its
+emulated guest) and execs it with the task's arguments on stdin. A file that is missing, not root's, or whose content no longer
 matches its name (corrupted, replaced) is not run: WARM says so on stdout
 and the plugin sends the binary, which INSTALL checks against the same
 SHA-256 before it moves it into place and runs it. Nothing runs a file whose

@@ -90,6 +90,9 @@ func TestAWarmRerunIsOneSSHOperationPerModuleTask(t *testing.T) {
 		{Comm: "sh", PID: 100, PPID: 50, Elapsed: 40 * ms}, // the raw probe
 		{Comm: "sh", PID: 110, PPID: 50},
 		{Comm: cached, PID: 111, PPID: 110, Elapsed: 900 * ms, CPU: 300 * ms},
+		// The cache's check, run by the shell the binary then replaced.
+		{Comm: "id", PID: 113, PPID: 111, Elapsed: 40 * ms},
+		{Comm: "sha256sum", PID: 114, PPID: 111, Elapsed: 220 * ms},
 		{Comm: "lvm", PID: 112, PPID: 111, Elapsed: 400 * ms},
 		{Comm: "sh", PID: 120, PPID: 50},
 		{Comm: cached, PID: 121, PPID: 120, Elapsed: 800 * ms, CPU: 250 * ms},
@@ -105,7 +108,7 @@ func TestAWarmRerunIsOneSSHOperationPerModuleTask(t *testing.T) {
 	if runs != 3 || len(got) != 3 || got[0].Module != "lvm_thinpool" || got[1].Module != "lvm_profile" || got[2].Module != "docker_storage" {
 		t.Fatalf("the cached binary's runs, in the role's order: %+v", got)
 	}
-	if got[0].Commands != 400*ms || got[0].CPU != 300*ms {
+	if got[0].Commands != 400*ms || got[0].CacheCheck != 260*ms || got[0].Own() != 240*ms || got[0].CPU != 300*ms {
 		t.Errorf("lvm_thinpool: %+v", got[0])
 	}
 }
