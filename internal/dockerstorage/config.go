@@ -18,6 +18,7 @@ import (
 
 	"github.com/directlvm/docker/internal/ansible"
 	"github.com/directlvm/docker/internal/docker"
+	"github.com/directlvm/docker/internal/lvm"
 	"github.com/directlvm/docker/internal/module"
 )
 
@@ -239,8 +240,7 @@ func poolDMName(dev string) (string, error) {
 	}
 	parts := strings.Split(strings.TrimPrefix(clean, "/dev/"), "/")
 	if strings.HasPrefix(clean, "/dev/") && len(parts) == 2 && dmName.MatchString(parts[0]) && dmName.MatchString(parts[1]) {
-		// device-mapper's name for VG/LV: each "-" doubled, joined by "-".
-		return strings.ReplaceAll(parts[0], "-", "--") + "-" + strings.ReplaceAll(parts[1], "-", "--"), nil
+		return lvm.DMName(parts[0], parts[1]), nil
 	}
 	return "", fmt.Errorf("%q is neither /dev/mapper/NAME nor /dev/VG/LV: give the thin pool's device, e.g. /dev/mapper/docker-thinpool", dev)
 }

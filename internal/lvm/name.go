@@ -18,3 +18,10 @@ func ValidName(s string) bool {
 	}
 	return true
 }
+
+// DMName is device-mapper's name for vg/lv, which LVM gives the LV's
+// device (/dev/mapper/NAME) and docker reports as its Pool Name: each "-"
+// inside a name doubled, the two joined by "-".
+func DMName(vg, lv string) string {
+	return strings.ReplaceAll(vg, "-", "--") + "-" + strings.ReplaceAll(lv, "-", "--")
+}

@@ -16,3 +16,14 @@ func TestValidNameFollowsLVMsRule(t *testing.T) {
 		}
 	}
 }
+
+func TestDMNameDoublesTheDashesInsideEachName(t *testing.T) {
+	for vg, want := range map[string]string{"docker": "docker-thinpool", "vg-1": "vg--1-thinpool"} {
+		if got := DMName(vg, "thinpool"); got != want {
+			t.Errorf("DMName(%q, thinpool) = %q, want %q", vg, got, want)
+		}
+	}
+	if got := DMName("a-b", "c-d"); got != "a--b-c--d" {
+		t.Errorf("DMName(a-b, c-d) = %q", got)
+	}
+}

@@ -114,7 +114,7 @@ func checkDerivedNames(bad *module.Problems, c Config) {
 			c.VG, c.Pool, c.VG, c.Pool, hiddenSuffix, maxVGAndLV, n)
 		return
 	}
-	for _, name := range []string{dmName(c.VG, meta), dmName(c.VG, c.Pool) + hiddenSuffix} {
+	for _, name := range []string{lvm.DMName(c.VG, meta), lvm.DMName(c.VG, c.Pool) + hiddenSuffix} {
 		if len(name) > maxDMName {
 			bad.Add("vg=%q and thinpool=%q make the device-mapper name %q, %d characters; the kernel takes at most %d (a \"-\" counts twice): choose shorter vg or thinpool names",
 				c.VG, c.Pool, name, len(name), maxDMName)

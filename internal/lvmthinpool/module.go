@@ -99,9 +99,3 @@ func verify(c Config, s PoolState) error {
 	}
 	return errors.Join(errs...)
 }
-
-// dmName is device-mapper's name for vg/lv: each "-" inside a name doubled,
-// the two joined by "-".
-func dmName(vg, lv string) string {
-	return strings.ReplaceAll(vg, "-", "--") + "-" + strings.ReplaceAll(lv, "-", "--")
-}

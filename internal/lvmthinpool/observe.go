@@ -38,7 +38,7 @@ func observeForRemoval(ctx context.Context, h Host, c Config) (*Observed, error)
 	if _, ok := rep.LV(c.VG, c.Pool); !ok {
 		return obs, nil
 	}
-	switch use, err := dmsetup.ReadPoolOf(ctx, h.Run, dmName(c.VG, c.Pool)); {
+	switch use, err := dmsetup.ReadPoolOf(ctx, h.Run, lvm.DMName(c.VG, c.Pool)); {
 	case err == nil:
 		obs.PoolUse = &use
 	case !errors.Is(err, dmsetup.ErrNotFound):

@@ -202,7 +202,7 @@ func (p *planner) after() PoolState {
 		}
 	}
 	slices.Sort(devs)
-	dm := dmName(p.c.VG, p.c.Pool)
+	dm := lvm.DMName(p.c.VG, p.c.Pool)
 	s := PoolState{Present: true, VG: p.c.VG, Name: p.c.Pool, DMName: dm, DMPath: "/dev/mapper/" + dm, Devices: devs,
 		ChunkSizeBytes: p.c.ChunkSizeBytes, Zero: p.c.Zero}
 	if pool, ok := p.obs.LVM.LV(p.c.VG, p.c.Pool); ok && pool.Attr.ThinPool() {

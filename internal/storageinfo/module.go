@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/directlvm/docker/internal/ansible"
+	"github.com/directlvm/docker/internal/lvm"
 )
 
 // Module is storage_info reaching the machine through h.
@@ -34,7 +35,7 @@ func Report(ctx context.Context, h Host, c Config) Storage {
 	if c.Driver == DriverDevicemapper {
 		s.Pool = s.Docker.PoolName
 		if s.Pool == "" {
-			s.Pool = DMName(c.VG, c.Pool)
+			s.Pool = lvm.DMName(c.VG, c.Pool)
 		}
 	}
 	s.Flags = flag(&s, c)

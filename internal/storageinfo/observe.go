@@ -74,9 +74,9 @@ func observe(ctx context.Context, h Host) Storage {
 		if !lv.Attr.ThinPool() {
 			continue
 		}
-		p := Pool{VG: lv.VG, Name: lv.Name, DMName: DMName(lv.VG, lv.Name), SizeBytes: lv.SizeBytes, MetadataBytes: lv.MetadataSizeBytes,
+		p := Pool{VG: lv.VG, Name: lv.Name, DMName: lvm.DMName(lv.VG, lv.Name), SizeBytes: lv.SizeBytes, MetadataBytes: lv.MetadataSizeBytes,
 			DataPercent: lv.DataPercent, MetadataPercent: lv.MetadataPercent, Monitor: lv.Monitor, Monitored: lv.Monitor == "monitored",
-			Profile: lv.Profile, UsedByDocker: s.Docker.PoolName != "" && DMName(lv.VG, lv.Name) == s.Docker.PoolName}
+			Profile: lv.Profile, UsedByDocker: s.Docker.PoolName != "" && lvm.DMName(lv.VG, lv.Name) == s.Docker.PoolName}
 		p.Autoextend = readAutoextend(ctx, h.Run, lv.Profile)
 		if vg, ok := rep.VG(lv.VG); ok {
 			p.Autoextend.room(lv.SizeBytes, vg)
@@ -84,11 +84,6 @@ func observe(ctx context.Context, h Host) Storage {
 		s.Pools = append(s.Pools, p)
 	}
 	return s
-}
-
-// DMName is the device-mapper name LVM gives vg/lv.
-func DMName(vg, lv string) string {
-	return strings.ReplaceAll(vg, "-", "--") + "-" + strings.ReplaceAll(lv, "-", "--")
 }
 
 // readDocker asks systemd whether docker runs, and only then docker
